@@ -1,0 +1,3 @@
+from primus_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Command line: `primus-tui [wizard flags]` or `primus-tui <subcommand> ...`.
+
+stdout carries data, stderr diagnostics. Every user error is one line on stderr
+and a non-zero exit; tracebacks only with PRIMUS_TUI_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+# name -> module under primus_tui.commands exposing add_arguments(parser) and run(args) -> int
+SUBCOMMANDS = {
+    "resolve": "Print the merged module config of an experiment (Primus's own merge rules).",
+}
+WIZARD_MODULE = "wizard_main"
+
+
+def _load(name: str):
+    return importlib.import_module(f"primus_tui.commands.{name}")
+
+
+def build_parser(command: str | None):
+    import argparse
+
+    if command is None:
+        module = _load(WIZARD_MODULE)
+        parser = argparse.ArgumentParser(
+            prog="primus-tui",
+            description="Wizard: Hugging Face model -> Primus model + experiment YAML -> primus-cli run.",
+            epilog="Subcommands: " + ", ".join(SUBCOMMANDS) + " (primus-tui <subcommand> --help)",
+        )
+        module.add_arguments(parser)
+        return parser, module
+    module = _load(command)
+    parser = argparse.ArgumentParser(prog=f"primus-tui {command}", description=SUBCOMMANDS[command])
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    from primus_tui.errors import UserError, one_line
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    parser, module = build_parser(command)
+    rest = argv[1:] if command else argv
+    if getattr(module, "ACCEPTS_UNKNOWN", False):
+        # Subcommands that take `--key value` config overrides pass unknown options through.
+        args, unknown = parser.parse_known_args(rest)
+        args.extra = unknown
+    else:
+        args = parser.parse_args(rest)
+    try:
+        return int(module.run(args) or 0)
+    except UserError as exc:
+        print(f"primus-tui: error: {one_line(exc)}", file=sys.stderr)
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt:
+        print("primus-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("PRIMUS_TUI_DEBUG"):
+            raise
+        print(f"primus-tui: internal error: {type(exc).__name__}: {one_line(exc)} (PRIMUS_TUI_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 70

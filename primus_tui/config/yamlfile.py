@@ -1,0 +1,118 @@
+"""Load one YAML file into plain data plus the line of every leaf key.
+
+Env substitution happens here, per file, before `extends` is applied, which
+is the order Primus's `parse_yaml` uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from primus_tui.config.envsubst import MissingEnvVar, substitute
+from primus_tui.config.errors import ConfigError
+from primus_tui.config.source import Source, Sources
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """SafeLoader that remembers the line of each mapping key."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)  # flattens `<<` merges too
+    lines = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            lines[key] = key_node.start_mark.line + 1
+        except TypeError:  # unhashable key: PyYAML raised already for the mapping
+            pass
+    loader.key_lines[id(mapping)] = (mapping, lines)
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, not a YAML file", str(path)) from None
+    except PermissionError:
+        raise ConfigError("permission denied", str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not a UTF-8 text file", str(path)) from None
+
+
+def load_yaml_file(path: Path, display: str | None = None) -> tuple[dict, Sources]:
+    """Parse `path`; return (data with env substituted, leaf sources)."""
+    shown = display or str(path)
+    text = read_text(path)
+    loader = _LineLoader(text)
+    loader.key_lines = {}
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ConfigError(f"YAML syntax error at {where}{problem}", shown) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {str(exc).splitlines()[0]}", shown) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        raise ConfigError("YAML file is empty", shown)
+    if not isinstance(data, dict):
+        raise ConfigError(f"expected a mapping at the top level, got {type(data).__name__}", shown)
+
+    sources: Sources = {}
+    try:
+        data = _walk(data, "", shown, loader.key_lines, sources, None)
+    except MissingEnvVar as exc:
+        raise ConfigError(str(exc), shown) from None
+    return data, sources
+
+
+def _walk(value, path: str, file: str, key_lines: dict, sources: Sources, line: int | None):
+    """Substitute env vars and collect per-leaf sources."""
+    if isinstance(value, dict):
+        entry = key_lines.get(id(value))
+        lines = entry[1] if entry and entry[0] is value else {}
+        out = {}
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            out[key] = _walk(item, child, file, key_lines, sources, lines.get(key, line))
+        if not value and path:
+            sources[path] = Source("file", file, line)
+        return out
+    if isinstance(value, list):
+        env_used: list[str] = []
+        items = [_substitute_deep(v, env_used) for v in value]
+        sources[path] = Source("file", file, line, tuple(env_used))
+        return items
+    if isinstance(value, str):
+        result, used = substitute(value)
+        sources[path] = Source("file", file, line, used)
+        return result
+    sources[path] = Source("file", file, line)
+    return value
+
+
+def _substitute_deep(value, used: list[str]):
+    if isinstance(value, dict):
+        return {k: _substitute_deep(v, used) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_deep(v, used) for v in value]
+    if isinstance(value, str):
+        result, names = substitute(value)
+        used.extend(names)
+        return result
+    return value
