@@ -1,0 +1,42 @@
+"""The `primus-cli` argv other packages (wizard, TUI) run to launch an experiment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+MODES = ("direct", "slurm")
+
+
+def build_command(
+    primus_root: Path,
+    exp_path: Path,
+    *,
+    mode: str = "direct",
+    dry_run: bool = False,
+    single: bool = False,
+    env: Mapping[str, str] | None = None,
+    log_file: str | Path | None = None,
+    overrides: Sequence[str] | None = None,
+) -> list[str]:
+    """argv of `<root>/primus-cli [--dry-run] <mode> [mode options] -- train pretrain --config EXP [overrides]`.
+
+    `overrides` are Primus CLI overrides (`key=value` or `--key value` tokens), passed verbatim.
+    `single` and `env`/`log_file` are `direct` options; for `slurm` they are forwarded to the
+    `direct` launcher that runs on every node.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown primus-cli mode {mode!r} (expected one of {', '.join(MODES)})")
+    argv = [str(Path(primus_root) / "primus-cli")]
+    if dry_run:
+        argv.append("--dry-run")
+    argv.append(mode)
+    if single:
+        argv.append("--single")
+    for key, value in (env or {}).items():
+        argv += ["--env", f"{key}={value}"]
+    if log_file is not None:
+        argv += ["--log_file", str(log_file)]
+    argv += ["--", "train", "pretrain", "--config", str(exp_path)]
+    argv += list(overrides or [])
+    return argv
