@@ -14,7 +14,7 @@ from pathlib import Path
 from primus_tui.config.cli_overrides import parse_cli_overrides
 from primus_tui.config.errors import ConfigError
 from primus_tui.config.merge import deep_merge
-from primus_tui.config.source import Source, Sources, prefixed, subtree
+from primus_tui.config.source import Source, Sources, SourceTree, flatten_sources, map_tree, uniform
 from primus_tui.config.tree import ConfigTree, Loaded, load_with_extends
 
 REQUIRED_META = ("work_group", "user_name", "exp_name", "workspace")
@@ -55,10 +55,15 @@ class ResolvedModule:
     name: str
     framework: str
     values: dict
-    sources: Sources
+    source_tree: SourceTree
     module_preset: Loaded | None = None
     model_preset: Loaded | None = None
     shadowed: list[Shadowed] = field(default_factory=list)
+
+    @property
+    def sources(self) -> Sources:
+        """Dotted key -> Source for every resolved leaf."""
+        return flatten_sources(self.source_tree)
 
     @property
     def chain(self) -> tuple[Path, ...]:
@@ -74,9 +79,13 @@ class ResolvedExperiment:
     path: Path
     tree: ConfigTree
     data: dict
-    sources: Sources
+    source_tree: SourceTree
     platform: dict
     modules: dict[str, ResolvedModule]
+
+    @property
+    def sources(self) -> Sources:
+        return flatten_sources(self.source_tree)
 
     def module(self, name: str = "pre_trainer") -> ResolvedModule:
         if name in self.modules:
@@ -114,7 +123,7 @@ def resolve_experiment(
     if not exp_path.exists():
         raise ConfigError("file not found", str(exp_path))
     loaded = load_with_extends(exp_path)
-    data, sources = loaded.data, loaded.sources
+    data, sources = loaded.data, loaded.source_tree
     shown = _show(exp_path)
     for key in REQUIRED_META:
         if key not in data:
@@ -133,13 +142,14 @@ def resolve_experiment(
             raise ConfigError(f"unknown module {name!r}: Primus only accepts trainer modules (e.g. pre_trainer)", shown)
         if not isinstance(spec, dict):
             raise ConfigError(f"modules.{name} must be a mapping", shown)
-        modules[name] = _resolve_module(tree, str(name), spec, subtree(sources, f"modules.{name}"), shown)
+        spec_src = sources.get("modules", {}).get(name, {}) if isinstance(sources.get("modules"), dict) else {}
+        modules[name] = _resolve_module(tree, str(name), spec, spec_src if isinstance(spec_src, dict) else {}, shown)
 
     overrides = parse_cli_overrides(cli_overrides or [])
     if overrides:
         target = ResolvedExperiment(exp_path, tree, data, sources, platform, modules).module(cli_module)
-        cli_src = {k: Source("cli") for k in _leaf_paths(overrides)}
-        target.values, target.sources = deep_merge(target.values, target.sources, overrides, cli_src)
+        cli_src = uniform(overrides, Source("cli"))
+        target.values, target.source_tree = deep_merge(target.values, target.source_tree, overrides, cli_src)
         target.shadowed = [_refresh(s, target) for s in target.shadowed]
     return ResolvedExperiment(exp_path, tree, data, sources, platform, modules)
 
@@ -161,14 +171,13 @@ def _resolve_platform(tree: ConfigTree, data: dict, shown: str) -> dict:
     return platform
 
 
-def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: Sources, shown: str) -> ResolvedModule:
+def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: SourceTree, shown: str) -> ResolvedModule:
     if "framework" not in spec:
         raise ConfigError(f"modules.{name}: missing required key 'framework'", shown)
     framework = str(spec["framework"])
     if "config" not in spec:
         # Primus leaves such a module as written (e.g. an exported, already flat config).
-        values = copy.deepcopy(spec)
-        return ResolvedModule(name, framework, values, prefixed_none(spec_src))
+        return ResolvedModule(name, framework, copy.deepcopy(spec), spec_src)
     if "model" not in spec:
         raise ConfigError(f"modules.{name}: missing required key 'model'", shown)
 
@@ -181,7 +190,7 @@ def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: Sources, 
         raise ConfigError(f"modules.{name}: {exc.problem}", shown) from None
 
     values = copy.deepcopy(module_preset.data)
-    sources = dict(module_preset.sources)
+    sources: SourceTree = dict(module_preset.source_tree)
     values["name"] = f"exp.modules.{name}.config"
     sources["name"] = Source("primus", note="module name")
     values["framework"] = framework
@@ -189,10 +198,11 @@ def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: Sources, 
     for key, value in spec.items():
         if key not in RESERVED_MODULE_KEYS and not str(key).startswith("_") and key not in values:
             values[key] = copy.deepcopy(value)
-            sources.update(_sources_for(spec_src, str(key), value))
+            if key in spec_src:
+                sources[key] = spec_src[key]
 
     model = copy.deepcopy(model_preset.data)
-    model_src = dict(model_preset.sources)
+    model_src: SourceTree = dict(model_preset.source_tree)
     model["name"] = f"exp.modules.{name}.model"
     if "model" not in model:
         model["model"] = spec["model"]
@@ -200,15 +210,16 @@ def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: Sources, 
 
     added = {k: v for k, v in model.items() if k != "name" and k not in values}
     shadowed_keys = [k for k in model if k != "name" and k in values and model[k] != values[k]]
-    shadow_info = [(k, model[k], model_src.get(k), values[k], sources.get(k)) for k in shadowed_keys]
-    values, sources = _namespace_merge(values, sources, added, {k: v for k, v in model_src.items() if _top(k) in added})
+    shadow_info = [
+        (k, model[k], _first_source(model_src.get(k)), values[k], _first_source(sources.get(k))) for k in shadowed_keys
+    ]
+    values, sources = _namespace_merge(values, sources, added, {k: v for k, v in model_src.items() if k in added})
 
     overrides = spec.get("overrides")
     if overrides is not None:
         overrides = _as_mapping(overrides, f"modules.{name}.overrides", shown)
-        ov_src = {
-            k: Source("overrides", s.file, s.line, s.env_vars) for k, s in subtree(spec_src, "overrides").items()
-        }
+        raw_src = spec_src.get("overrides", {})
+        ov_src = map_tree(raw_src, lambda src: src.as_kind("overrides")) if isinstance(raw_src, dict) else {}
         values, sources = _namespace_merge(values, sources, overrides, ov_src)
     values["name"] = name
 
@@ -228,29 +239,15 @@ def _refresh(shadow: Shadowed, module: ResolvedModule) -> Shadowed:
         shadow.module_value,
         shadow.module_source,
         module.values.get(key),
-        module.sources.get(key) or _first_under(module.sources, key),
+        _first_source(module.source_tree.get(key)),
     )
 
 
-def _first_under(sources: Sources, key: str) -> Source | None:
-    sub = subtree(sources, key)
-    return next(iter(sub.values()), None)
-
-
-def _top(path: str) -> str:
-    return path.split(".", 1)[0]
-
-
-def prefixed_none(sources: Sources) -> Sources:
-    return dict(sources)
-
-
-def _sources_for(spec_src: Sources, key: str, value: object) -> Sources:
-    out: Sources = {}
-    if key in spec_src:
-        out[key] = spec_src[key]
-    out.update(prefixed(subtree(spec_src, key), key))
-    return out
+def _first_source(node: Source | SourceTree | None) -> Source | None:
+    """The source of a key; for a dict value, its first leaf's (the key itself has none)."""
+    while isinstance(node, dict):
+        node = next(iter(node.values()), None)
+    return node
 
 
 def _as_mapping(value: object, where: str, shown: str) -> dict:
@@ -259,7 +256,7 @@ def _as_mapping(value: object, where: str, shown: str) -> dict:
     return value
 
 
-def _namespace_merge(dst: dict, dst_src: Sources, override: dict, override_src: Sources) -> tuple[dict, Sources]:
+def _namespace_merge(dst: dict, dst_src: SourceTree, override: dict, override_src: SourceTree) -> tuple[dict, SourceTree]:
     """Primus's `deep_merge_namespace`: deep merge, then write back with "null" -> None.
 
     Primus writes every merged leaf back through `set_value_by_key`, which turns
@@ -281,14 +278,3 @@ def _assign(dst: dict, src: dict) -> None:
                 dst[key] = copy.deepcopy(value)
         else:
             dst[key] = None if value == "null" else value
-
-
-def _leaf_paths(data: dict, prefix: str = "") -> list[str]:
-    out: list[str] = []
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.extend(_leaf_paths(value, path + "."))
-        else:
-            out.append(path)
-    return out

@@ -1,36 +1,44 @@
 """Deep merge with provenance, the same rule as Primus's `merge_utils.deep_merge`.
 
 The override wins; two dicts merge recursively; anything else is replaced whole.
+Sources travel in a tree of the same shape, so merging stays linear.
 """
 
 from __future__ import annotations
 
 import copy
 
-from primus_tui.config.source import Sources, drop_subtree, prefixed, subtree
+from primus_tui.config.source import SourceTree
 
 
-def deep_merge(
-    base: dict, base_src: Sources, override: dict, override_src: Sources
-) -> tuple[dict, Sources]:
+def deep_merge(base: dict, base_src: SourceTree, override: dict, override_src: SourceTree) -> tuple[dict, SourceTree]:
     """Return (merged, sources); inputs are not modified."""
     result = copy.deepcopy(base)
-    sources = dict(base_src)
-    _merge_into(result, sources, override, override_src, "")
+    sources = _copy_tree(base_src)
+    _merge_into(result, sources, override, override_src)
     return result, sources
 
 
-def _merge_into(result: dict, sources: Sources, override: dict, override_src: Sources, prefix: str) -> None:
+def _copy_tree(tree: SourceTree) -> SourceTree:
+    return {k: _copy_tree(v) if isinstance(v, dict) else v for k, v in tree.items()}
+
+
+def _merge_into(result: dict, sources: SourceTree, override: dict, override_src: SourceTree) -> None:
     for key, value in override.items():
-        path = f"{prefix}{key}"
+        sub_src = override_src.get(key) if isinstance(override_src, dict) else None
         if key in result and isinstance(result[key], dict) and isinstance(value, dict):
-            _merge_into(result[key], sources, value, subtree(override_src, str(key)), path + ".")
+            current = sources.get(key)
+            if not isinstance(current, dict):
+                current = sources[key] = {}
+            _merge_into(result[key], current, value, sub_src if isinstance(sub_src, dict) else {})
+            if not result[key]:
+                sources[key] = sub_src if sub_src is not None else sources.get(key)
         else:
             result[key] = copy.deepcopy(value)
-            drop_subtree(sources, path)
-            if str(key) in override_src:
-                sources[path] = override_src[str(key)]
-            sources.update(prefixed(subtree(override_src, str(key)), path))
+            if sub_src is None:
+                sources.pop(key, None)
+            else:
+                sources[key] = _copy_tree(sub_src) if isinstance(sub_src, dict) else sub_src
 
 
 def flatten(data: dict, prefix: str = "") -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Union
 
 
 @dataclass(frozen=True)
@@ -29,32 +30,37 @@ class Source:
         return text
 
     def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "file": self.file,
-            "line": self.line,
-            "env": list(self.env_vars),
-            "text": str(self),
-        }
+        return {"kind": self.kind, "file": self.file, "line": self.line, "env": list(self.env_vars), "text": str(self)}
+
+    def as_kind(self, kind: str) -> "Source":
+        return Source(kind, self.file, self.line, self.env_vars, self.note)
 
 
-# Flat provenance map: dotted key path -> Source (leaves only).
+# Public, flat provenance map: dotted key path -> Source (leaves only).
 Sources = dict[str, Source]
+# Internal: the same shape as the data (a dict where the data has a non-empty dict).
+SourceTree = dict[str, Union[Source, "SourceTree"]]
 
 
-def prefixed(sources: Sources, prefix: str) -> Sources:
-    """Sources re-rooted under `prefix.`."""
-    return {f"{prefix}.{k}": v for k, v in sources.items()}
+def flatten_sources(tree: SourceTree, prefix: str = "") -> Sources:
+    out: Sources = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten_sources(value, path + "."))
+        else:
+            out[path] = value
+    return out
 
 
-def drop_subtree(sources: Sources, key: str) -> None:
-    """Remove `key` and everything under `key.` (the value at key was replaced)."""
-    dotted = key + "."
-    for k in [k for k in sources if k == key or k.startswith(dotted)]:
-        del sources[k]
+def uniform(data: object, source: Source) -> Source | SourceTree:
+    """A source tree giving every leaf of `data` the same source (CLI values, set keys)."""
+    if isinstance(data, dict) and data:
+        return {k: uniform(v, source) for k, v in data.items()}
+    return source
 
 
-def subtree(sources: Sources, key: str) -> Sources:
-    """Sources under `key.`, with the prefix stripped."""
-    dotted = key + "."
-    return {k[len(dotted):]: v for k, v in sources.items() if k.startswith(dotted)}
+def map_tree(tree: Source | SourceTree, fn) -> Source | SourceTree:
+    if isinstance(tree, dict):
+        return {k: map_tree(v, fn) for k, v in tree.items()}
+    return fn(tree)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from primus_tui.config.errors import ConfigError
 from primus_tui.config.merge import deep_merge
-from primus_tui.config.source import Sources
+from primus_tui.config.source import Sources, SourceTree, flatten_sources
 from primus_tui.config.yamlfile import load_yaml_file
 
 BUNDLED_ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +22,13 @@ class Loaded:
 
     path: Path
     data: dict
-    sources: Sources
+    source_tree: SourceTree
     chain: tuple[Path, ...]  # every file read, in merge order (bases first, this file last)
+
+    @cached_property
+    def sources(self) -> Sources:
+        """Dotted key -> Source for every leaf."""
+        return flatten_sources(self.source_tree)
 
 
 def bundled_root() -> Path:
@@ -115,17 +120,17 @@ def _load(path: Path, stack: tuple[Path, ...], display_root: Path | None) -> Loa
             _display(path, display_root),
         )
     merged: dict = {}
-    merged_src: Sources = {}
+    merged_src: SourceTree = {}
     chain: list[Path] = []
     for ext in extends:
         base_path = Path(os.path.abspath(os.path.join(os.path.dirname(path), ext)))
         if not base_path.is_file():
             raise ConfigError(f"extends {ext!r}: file not found ({base_path})", _display(path, display_root))
         base = _load(base_path, (*stack, path), display_root)
-        merged, merged_src = deep_merge(merged, merged_src, base.data, base.sources)
+        merged, merged_src = deep_merge(merged, merged_src, base.data, base.source_tree)
         chain.extend(p for p in base.chain if p not in chain)
     local = {k: v for k, v in data.items() if k != "extends"}
-    local_src = {k: v for k, v in sources.items() if k != "extends" and not k.startswith("extends.")}
+    local_src = {k: v for k, v in sources.items() if k != "extends"}
     merged, merged_src = deep_merge(merged, merged_src, local, local_src)
     chain.append(path)
     return Loaded(path, merged, merged_src, tuple(chain))
@@ -139,13 +144,13 @@ def _mtime(path: Path) -> float:
 
 
 @lru_cache(maxsize=512)
-def _cached_file_inner(path: Path, display_root: Path | None, mtime: float, env_key: tuple) -> tuple[dict, Sources]:
+def _cached_file_inner(path: Path, display_root: Path | None, mtime: float, env_key: tuple) -> tuple[dict, SourceTree]:
     return load_yaml_file(path, _display(path, display_root))
 
 
-def _cached_file(path: Path, display_root: Path | None, mtime: float) -> tuple[dict, Sources]:
+def _cached_file(path: Path, display_root: Path | None, mtime: float) -> tuple[dict, SourceTree]:
     # Cache per (file, mtime, environment): env substitution depends on os.environ.
     import copy
 
     data, sources = _cached_file_inner(path, display_root, mtime, tuple(sorted(os.environ.items())))
-    return copy.deepcopy(data), dict(sources)
+    return copy.deepcopy(data), sources  # source trees are never mutated in place

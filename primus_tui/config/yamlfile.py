@@ -12,7 +12,7 @@ import yaml
 
 from primus_tui.config.envsubst import MissingEnvVar, substitute
 from primus_tui.config.errors import ConfigError
-from primus_tui.config.source import Source, Sources
+from primus_tui.config.source import Source, SourceTree
 
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -51,8 +51,8 @@ def read_text(path: Path) -> str:
         raise ConfigError("not a UTF-8 text file", str(path)) from None
 
 
-def load_yaml_file(path: Path, display: str | None = None) -> tuple[dict, Sources]:
-    """Parse `path`; return (data with env substituted, leaf sources)."""
+def load_yaml_file(path: Path, display: str | None = None) -> tuple[dict, SourceTree]:
+    """Parse `path`; return (data with env substituted, source tree)."""
     shown = display or str(path)
     text = read_text(path)
     loader = _LineLoader(text)
@@ -73,40 +73,33 @@ def load_yaml_file(path: Path, display: str | None = None) -> tuple[dict, Source
     if not isinstance(data, dict):
         raise ConfigError(f"expected a mapping at the top level, got {type(data).__name__}", shown)
 
-    sources: Sources = {}
     try:
-        data = _walk(data, "", shown, loader.key_lines, sources, None)
+        sources: SourceTree = {}
+        data = _walk_mapping(data, shown, loader.key_lines, sources, None)
     except MissingEnvVar as exc:
         raise ConfigError(str(exc), shown) from None
     return data, sources
 
 
-def _walk(value, path: str, file: str, key_lines: dict, sources: Sources, line: int | None):
-    """Substitute env vars and collect per-leaf sources."""
-    if isinstance(value, dict):
-        entry = key_lines.get(id(value))
-        lines = entry[1] if entry and entry[0] is value else {}
-        out = {}
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            out[key] = _walk(item, child, file, key_lines, sources, lines.get(key, line))
-        if not value and path:
-            sources[path] = Source("file", file, line)
-        return out
-    if isinstance(value, list):
-        env_used: list[str] = []
-        items = [_substitute_deep(v, env_used) for v in value]
-        sources[path] = Source("file", file, line, tuple(env_used))
-        return items
-    if isinstance(value, str):
-        result, used = substitute(value)
-        sources[path] = Source("file", file, line, used)
-        return result
-    sources[path] = Source("file", file, line)
-    return value
+def _walk_mapping(value: dict, file: str, key_lines: dict, sources: SourceTree, line: int | None) -> dict:
+    entry = key_lines.get(id(value))
+    lines = entry[1] if entry and entry[0] is value else {}
+    out = {}
+    for key, item in value.items():
+        item_line = lines.get(key, line)
+        if isinstance(item, dict) and item:
+            child: SourceTree = {}
+            out[key] = _walk_mapping(item, file, key_lines, child, item_line)
+            sources[key] = child
+        else:
+            used: list[str] = []
+            out[key] = _substitute_deep(item, used)
+            sources[key] = Source("file", file, item_line, tuple(used))
+    return out
 
 
 def _substitute_deep(value, used: list[str]):
+    """Env substitution in scalars and inside lists (Primus walks lists too)."""
     if isinstance(value, dict):
         return {k: _substitute_deep(v, used) for k, v in value.items()}
     if isinstance(value, list):
