@@ -1,0 +1,63 @@
+"""Wizard core: answers -> checks -> file plan -> atomic writes -> resolve check -> launch.
+
+Pure (no Textual, torch or megatron). The headless mode (`primus-tui --answers F`) and the
+Textual app drive the same immutable `WizardState`, so the same answers always give the same
+bytes on disk. One UI step maps to one call; each returns a new state:
+
+    s = WizardState.new(primus_root=None)             # or WizardState.from_dict(yaml_data)
+    s = s.with_model("TinyLlama/TinyLlama-1.1B-Chat-v1.0", revision=None)  # fetches (run in a worker)
+    s = s.with_hf(hf_config)                          # ...or hand over a config fetched elsewhere
+    s.bases                                           # ranked BaseCandidate list (hf.rank_bases)
+    s = s.with_base("language_model.yaml")            # None: best-ranked
+    s = s.with_name("tinyllama_1.1B")                 # None: from the repo name
+    s = s.set_field("num_layers", 4)                  # any Megatron key on top of the HF values
+    s = s.set_override("train_iters", 100)            # experiment overrides (any Megatron key)
+    s = s.with_experiment(file="x-pretrain.yaml")     # work_group, user_name, exp_name, workspace...
+    s = s.with_target("/path/to/Primus")              # None: the bundled tree
+    s = s.with_launch("dry-run", single=True)         # none | dry-run | run, env, log_file, overrides
+    s = s.set_answer("experiment.overrides.lr", 3e-4) # any dotted answers path (what --set does)
+
+    s.problems()          # every Problem(path, message, severity) at once, paths as in the answers file
+    s.fields()            # the architecture asked for;  s.field_source(key) -> "HF num_hidden_layers"...
+    s.param_count()       # hf.ParamCount of that architecture (or None)
+    s.model_yaml()        # primus/configs/models/megatron/<name>.yaml text
+    s.experiment_yaml()   # examples/megatron/configs/MI300X/<name>-pretrain.yaml text
+    s.plan()              # Plan: create / modify (PlannedFile.diff) / unchanged per file
+    s.preview()           # Resolution of the planned files (staged, nothing written): values,
+                          # sources, shadowed, extends chain, mismatches against the answers
+    execute(s.plan(), force=False)  # atomic writes; WriteRefused (exit 4) for a differing file
+    s.verify()            # Resolution of the written files
+    s.launch_command()    # primus-cli argv for launch.mode (None for none); s.command_for("run")
+    s = s.with_run_result("run", exit_code)
+    s.checklist()         # the seed's four steps: ChecklistItem(step, title, done, reason)
+    s.to_answers_yaml()   # complete answers (defaults, HF values, pinned revision) for replay
+
+Validation of single values for form fields: `primus_tui.hf.FIELD_VALIDATORS` and
+`schema.type_problem`; cross-field checks run in `problems()`.
+"""
+
+from primus_tui.wizard.answersfile import load_answers_file, render_answers
+from primus_tui.wizard.checklist import ChecklistItem
+from primus_tui.wizard.errors import LaunchFailed, WizardError, WriteFailed, WriteRefused
+from primus_tui.wizard.plan import Plan, PlannedFile, execute
+from primus_tui.wizard.problems import Problem
+from primus_tui.wizard.schema import Answers, parse_answers
+from primus_tui.wizard.state import RunOutcome, WizardState
+
+__all__ = [
+    "Answers",
+    "ChecklistItem",
+    "LaunchFailed",
+    "Plan",
+    "PlannedFile",
+    "Problem",
+    "RunOutcome",
+    "WizardError",
+    "WizardState",
+    "WriteFailed",
+    "WriteRefused",
+    "execute",
+    "load_answers_file",
+    "parse_answers",
+    "render_answers",
+]

@@ -1,0 +1,206 @@
+"""Checks that need the tree and the HF mapping: Megatron keys, types, cross-field rules.
+
+Every check appends; nothing stops at the first problem, so the user sees the whole list.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from primus_tui.wizard.problems import Problem, did_you_mean
+from primus_tui.wizard.schema import describe, expected, kind_ok, type_problem
+
+if TYPE_CHECKING:
+    from primus_tui.wizard.state import WizardState
+
+
+def check_state(s: "WizardState") -> list[Problem]:
+    out: list[Problem] = list(s.input_problems)
+    if s.fetch_problem is not None:
+        out.append(s.fetch_problem)
+    elif not s.answers.model.ref and not any(p.path.startswith("model") for p in out):
+        out.append(Problem("model", "no model chosen: give model.repo (an HF repo id such as "
+                                    "TinyLlama/TinyLlama-1.1B-Chat-v1.0) or model.path (a local folder)"))
+    tree, tree_problem = s._tree
+    if tree_problem is not None:
+        out.append(tree_problem)
+    mapping, mapping_problem = s._mapping
+    if mapping_problem is not None:
+        out.append(mapping_problem)
+    if mapping is not None:
+        for key, reason in mapping.unsupported:
+            out.append(Problem("model", f"unsupported HF feature {key}: {reason}", "warning"))
+    if tree is None:
+        return _unique(out)
+
+    _check_base(s, out)
+    module_preset, module_error = s._module_preset
+    if module_error is not None:
+        out.append(Problem("experiment.config", f"module preset {s.answers.experiment.config!r} not found"
+                           + did_you_mean(s.answers.experiment.config, _names(tree.preset_dir("modules")))))
+    if module_preset is not None and s._base_preset[0] is not None:
+        for key, value in s.answers.architecture.items():
+            _check_key(s, "architecture", key, value, out)
+        for key, value in s.answers.experiment.overrides.items():
+            _check_key(s, "experiment.overrides", key, value, out)
+    _check_training(s, out)
+    typed = not any(p.severity == "error" and p.path.startswith(("architecture", "experiment.overrides")) for p in out)
+    if mapping is not None and s._base_preset[0] is not None and typed:
+        _check_fields(s, out)
+    return _unique(out)
+
+
+def _names(folder) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+def _check_base(s: "WizardState", out: list[Problem]) -> None:
+    tree = s.tree
+    base = s.base
+    if base is None:
+        if s.mapping is not None:
+            out.append(Problem("base", "no model preset to extend in the target tree; set base"))
+        return
+    if s.name and base == f"{s.name}.yaml":
+        out.append(Problem("base", f"{base!r} is the preset being written; it cannot extend itself"))
+        return
+    loaded, error = s._base_preset
+    if error is not None:
+        folder = tree.preset_dir("models", s.answers.experiment.framework)
+        if "not found" in str(error):
+            out.append(Problem("base", f"preset {base!r} not found in {tree.display(folder)}/"
+                               + did_you_mean(base, _names(folder))))
+        else:
+            out.append(Problem("base", " ".join(str(error).split())))
+
+
+def _reference(s: "WizardState", key: str) -> tuple[bool, object]:
+    for source in (s.module_values, s.base_values, s.mapping.fields if s.mapping is not None else {}):
+        if key in source:
+            return True, source[key]
+    return False, None
+
+
+def _check_key(s: "WizardState", section: str, key: str, value: object, out: list[Problem]) -> None:
+    from primus_tui.wizard.state import OVERRIDE_RULES
+
+    path = f"{section}.{key}"
+    if key not in s.known_keys:
+        out.append(Problem(path, "unknown Megatron key" + did_you_mean(key, s.known_keys)))
+        return
+    rule = OVERRIDE_RULES.get(key)
+    if rule is not None:
+        kinds, minimum = rule
+        if (p := type_problem(path, value, kinds)) is not None:
+            out.append(p)
+            return
+        if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+            out.append(Problem(path, f"must be >= {minimum}, got {value}"))
+            return
+    elif value is not None and not (isinstance(value, str) and "${" in value):
+        found, ref = _reference(s, key)
+        kinds = _kinds_like(ref) if found else ()
+        if kinds and not any(kind_ok(value, k) for k in kinds):
+            out.append(Problem(path, f"expected {expected(kinds)} (like the preset's {ref!r}), got {describe(value)}"))
+            return
+    _check_validator(key, value, path, out)
+
+
+def _kinds_like(ref: object) -> tuple[str, ...]:
+    if ref is None:
+        return ()
+    if isinstance(ref, bool):
+        return ("bool",)
+    if isinstance(ref, int):
+        return ("int",)
+    if isinstance(ref, float):
+        return ("float",)
+    if isinstance(ref, str):
+        return ("str",)
+    if isinstance(ref, list):
+        return ("list",)
+    if isinstance(ref, dict):
+        return ("map",)
+    return ()
+
+
+def _check_validator(key: str, value: object, path: str, out: list[Problem]) -> None:
+    from primus_tui.hf import FIELD_VALIDATORS
+
+    check = FIELD_VALIDATORS.get(key)
+    if check is None or value is None:
+        return
+    try:
+        ok, message = check(value)
+    except Exception as exc:  # noqa: BLE001 - a validator bug must not hide the other problems
+        ok, message = False, f"invalid value {value!r} ({type(exc).__name__})"
+    if not ok:
+        out.append(Problem(path, message or f"invalid value {value!r}"))
+
+
+def _check_training(s: "WizardState", out: list[Problem]) -> None:
+    ov = s.answers.experiment.overrides
+    mbs, gbs = s.effective("micro_batch_size"), s.effective("global_batch_size")
+    if _int(mbs) and _int(gbs) and mbs > 0 and gbs % mbs:
+        where = "experiment.overrides.global_batch_size" if "global_batch_size" in ov else "experiment.overrides.micro_batch_size"
+        out.append(Problem(where, f"global_batch_size {gbs} is not a multiple of micro_batch_size {mbs}"))
+    seq = s.effective("seq_length")
+    mpe = s.effective("max_position_embeddings")
+    if _int(seq) and _int(mpe) and seq > mpe:
+        out.append(Problem("experiment.overrides.seq_length", f"{seq} exceeds max_position_embeddings {mpe}"))
+
+
+def _int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_fields(s: "WizardState", out: list[Problem]) -> None:
+    """The HF import's field and cross-field checks on the config Primus will resolve."""
+    from primus_tui.hf import validate_fields
+    from primus_tui.wizard.state import PARALLEL_KEYS
+
+    sizes = {}
+    for key in PARALLEL_KEYS:
+        value = s.effective(key, 1)
+        sizes[key] = value if _int(value) and value > 0 else 1
+    resolved = {**s.base_values, **s.fields(), **{k: v for k, v in s.module_values.items()
+                                                   if k in s.base_values or k in s.fields()}}
+    resolved.update(s.pinned())
+    resolved.update(s.overrides())
+    divisible = s.effective("make_vocab_size_divisible_by", 128)
+    seq = s.effective("seq_length")
+    try:
+        problems = validate_fields(
+            resolved,
+            seq_length=seq if _int(seq) else None,
+            make_vocab_size_divisible_by=divisible if _int(divisible) and divisible > 0 else 128,
+            **sizes,
+        )
+    except Exception as exc:  # noqa: BLE001 - report, do not crash the whole check
+        out.append(Problem("architecture", f"field checks failed: {type(exc).__name__}: {exc}", "warning"))
+        return
+    for p in problems:
+        if p.field == "seq_length" and p.severity == "error" and any(q.path == "experiment.overrides.seq_length" for q in out):
+            continue  # already reported, in the answers' words
+        out.append(Problem(_path_for(s, p.field), p.message, p.severity))
+
+
+def _path_for(s: "WizardState", key: str) -> str:
+    if key in s.answers.experiment.overrides or key == "seq_length" or key.endswith("_parallel_size"):
+        return f"experiment.overrides.{key}"
+    if key in s.answers.architecture:
+        return f"architecture.{key}"
+    if s.mapping is not None and key in s.mapping.fields:
+        hf_key = s.mapping.hf_source.get(key)
+        return f"architecture.{key} (from HF {hf_key})" if hf_key else f"architecture.{key} (from HF)"
+    return f"architecture.{key}"

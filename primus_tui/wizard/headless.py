@@ -1,0 +1,271 @@
+"""`primus-tui --answers F`: answers -> checks -> file plan -> atomic writes -> resolve check -> launch.
+
+stdout carries data (the plan, the checklist, or the `--json` report); stderr carries
+diagnostics (errors, warnings, and the launch log under `--json`). Exit codes: 0 ok,
+2 bad answers/config, 3 launch failed, 4 refused to overwrite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from primus_tui.wizard import schema
+from primus_tui.wizard.answersfile import load_answers_file
+from primus_tui.wizard.errors import (
+    EXIT_BAD_ANSWERS,
+    EXIT_LAUNCH_FAILED,
+    EXIT_OK,
+    LaunchFailed,
+    WizardError,
+    WriteFailed,
+    WriteRefused,
+)
+from primus_tui.wizard.fsio import write_files_atomic
+from primus_tui.wizard.plan import execute
+from primus_tui.wizard.problems import Problem, errors_of, warnings_of
+from primus_tui.wizard.state import WizardState
+
+
+@dataclass
+class HeadlessOptions:
+    answers: Path
+    sets: list[str] = field(default_factory=list)
+    pretend: bool = False
+    force: bool = False
+    json: bool = False
+    save_answers: Path | None = None
+    primus_root: str | None = None
+    launch: str | None = None
+
+
+@dataclass
+class Report:
+    """What a headless run did; `--json` prints it, the text output is built from it."""
+
+    answers: str
+    exit_status: int = EXIT_OK
+    target: str | None = None
+    model: str | None = None
+    name: str | None = None
+    base: str | None = None
+    files: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    param_count: dict | None = None
+    architecture: dict = field(default_factory=dict)
+    architecture_checked: bool = False
+    pinned_overrides: dict = field(default_factory=dict)
+    launch: dict = field(default_factory=lambda: {"mode": "none", "command": None, "exit_code": None})
+    checklist: list[dict] = field(default_factory=list)
+    saved_answers: str | None = None
+    pretend: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, default=str) + "\n"
+
+
+class _Stop(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def load_state(opts: HeadlessOptions, fetch: Callable | None = None) -> tuple[WizardState, list[Problem]]:
+    """Answers file + `--set`/`--launch`/`--primus-root` -> state (and the `--set` problems)."""
+    data = load_answers_file(opts.answers)
+    data, set_problems = schema.apply_sets(data, list(opts.sets))
+    if opts.launch is not None:
+        launch = data.get("launch")
+        data["launch"] = {**(launch if isinstance(launch, dict) else {}), "mode": opts.launch}
+    if opts.primus_root is not None:
+        target = data.get("target")
+        data["target"] = {**(target if isinstance(target, dict) else {}),
+                          "primus_root": str(Path(opts.primus_root).expanduser().resolve())}
+    answers, problems = schema.parse_answers(data, Path(opts.answers).resolve().parent)
+    state = WizardState.from_answers(answers, [*set_problems, *problems], fetch=fetch)
+    return state, set_problems
+
+
+def run_headless(opts: HeadlessOptions, out: IO[str] | None = None, err: IO[str] | None = None,
+                 fetch: Callable | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    report = Report(answers=str(opts.answers), pretend=opts.pretend)
+    try:
+        _run(opts, report, out, err, fetch)
+    except _Stop as stop:
+        report.exit_status = stop.code
+    except WizardError as exc:
+        _error(report, err, " ".join(str(exc).split()), exc.exit_code)
+    if opts.json:
+        out.write(report.to_json())
+    return report.exit_status
+
+
+def _error(report: Report, err: IO[str], message: str, code: int, path: str = "") -> None:
+    print(f"primus-tui: error: {message}", file=err)
+    report.errors.append({"path": path, "message": message})
+    report.exit_status = max(report.exit_status, code) if report.exit_status else code
+
+
+def _warn(report: Report, err: IO[str], message: str) -> None:
+    print(f"primus-tui: warning: {message}", file=err)
+    report.warnings.append(message)
+
+
+def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetch: Callable | None) -> None:
+    text = not opts.json
+    state, _ = load_state(opts, fetch)
+    report.target = str(state.root) if state.root else state.answers.target.primus_root
+    report.model = state.answers.model.ref
+    report.name, report.base = state.name, state.base
+    report.launch["mode"] = state.answers.launch.mode
+
+    problems = state.problems()
+    for p in warnings_of(problems):
+        _warn(report, err, f"{opts.answers}: {p}")
+    errors = errors_of(problems)
+    if errors:
+        for p in errors:
+            _error(report, err, f"{opts.answers}: {p}", EXIT_BAD_ANSWERS, p.path)
+        report.checklist = [c.to_dict() for c in state.checklist()]
+        raise _Stop(EXIT_BAD_ANSWERS)
+
+    plan = state.plan()
+    report.files = [f.to_dict() for f in plan.files]
+    count = state.param_count()
+    if count is not None:
+        report.param_count = {k: v for k, v in count.__dict__.items()}
+    report.pinned_overrides = state.pinned()
+    for key, value in state.pinned().items():
+        _warn(report, err, f"{key}: {state.answers.experiment.config} sets {state.module_values[key]!r}, which beats "
+                           f"the model file; the experiment repeats {key}: {value!r} under overrides")
+
+    if text:
+        print(f"{state.model_source()} -> {state.name} (extends {state.base}) in {state.root}", file=out)
+        out.write(plan.render())
+        if count is not None:
+            print(f"parameters: {count.total:,}", file=out)
+
+    if opts.save_answers is not None:
+        path = Path(opts.save_answers)
+        write_files_atomic([(path.resolve(), state.to_answers_yaml())])
+        report.saved_answers = str(path)
+        if text:
+            print(f"answers saved: {path}", file=out)
+
+    if opts.pretend:
+        resolution = state.preview()
+        _report_resolution(state, resolution, report, out, err, text)
+        report.files = [f.to_dict(written=False) for f in plan.files]
+        _finish(state, plan, report, out, text)
+        return
+
+    force = opts.force or state.answers.overwrite == "force"
+    try:
+        written = execute(plan, force=force)
+    except WriteRefused as exc:
+        for f in plan.conflicts:
+            err.write(f.diff)
+        _error(report, err, str(exc), exc.exit_code)
+        _finish(state, plan, report, out, text)
+        raise _Stop(exc.exit_code) from None
+    except WriteFailed as exc:
+        _error(report, err, str(exc), exc.exit_code)
+        _finish(state, plan, report, out, text)
+        raise _Stop(exc.exit_code) from None
+    written_paths = {f.display for f in written}
+    report.files = [f.to_dict(written=f.display in written_paths) for f in plan.files]
+    if text:
+        for f in written:
+            print(f"wrote {f.display}", file=out)
+
+    resolution = state.verify()
+    _report_resolution(state, resolution, report, out, err, text)
+    if resolution.mismatches:
+        _finish(state, plan, report, out, text, reread=True)
+        raise _Stop(EXIT_BAD_ANSWERS)
+
+    command = state.launch_command()
+    if command is not None:
+        report.launch["command"] = command
+        mode = state.answers.launch.mode
+        if text:
+            print("$ " + " ".join(command), file=out, flush=True)
+        try:
+            code = _launch(command, state.root, out if text else err)
+        except LaunchFailed as exc:
+            _error(report, err, str(exc), exc.exit_code)
+            state = state.with_run_result(mode, 127, command)
+            _finish(state, plan, report, out, text, reread=True)
+            raise _Stop(exc.exit_code) from None
+        report.launch["exit_code"] = code
+        state = state.with_run_result(mode, code, command)
+        if code != 0:
+            _error(report, err, f"primus-cli {mode} failed (exit {code})", EXIT_LAUNCH_FAILED)
+            _finish(state, plan, report, out, text, reread=True)
+            raise _Stop(EXIT_LAUNCH_FAILED)
+    _finish(state, plan, report, out, text, reread=True)
+
+
+def _report_resolution(state: WizardState, res, report: Report, out: IO[str], err: IO[str], text: bool) -> None:
+    arch = state.expected_architecture()
+    report.architecture = {k: res.values.get(k) for k in arch}
+    report.architecture_checked = not res.mismatches
+    for key, (asked, got) in res.mismatches.items():
+        _error(report, err, f"{state.experiment_rel}: resolves {key} to {got!r}, but the answers ask for {asked!r}",
+               EXIT_BAD_ANSWERS, f"architecture.{key}")
+    for s in res.shadowed:
+        if not s.fixed_by_override:
+            _warn(report, err, f"shadowed: {s.key}: model preset {s.model_value!r} ({s.model_source}) loses to "
+                               f"module preset {s.module_value!r} ({s.module_source}); set experiment.overrides.{s.key} "
+                               "to choose")
+    if text and not res.mismatches:
+        where = "planned files (not written)" if res.staged else "written files"
+        print(f"resolved: the {where} give the asked architecture ({len(arch)} keys checked)", file=out)
+
+
+def _finish(state: WizardState, plan, report: Report, out: IO[str], text: bool, reread: bool = False) -> None:
+    if reread:
+        try:
+            plan = state.plan()
+        except WizardError:
+            pass
+    items = state.checklist(plan)
+    report.checklist = [c.to_dict() for c in items]
+    if text:
+        print("checklist:", file=out)
+        for item in items:
+            print("  " + item.render(), file=out)
+
+
+def _launch(command: list[str], cwd: Path, sink: IO[str]) -> int:
+    """Run `primus-cli`, streaming its output; Ctrl-C stops it and is re-raised."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    try:
+        proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=env)
+    except OSError as exc:
+        raise LaunchFailed(f"cannot start {command[0]}: {exc.strerror or exc}") from None
+    try:
+        assert proc.stdout is not None
+        for raw in iter(proc.stdout.readline, b""):
+            sink.write(raw.decode("utf-8", "replace"))
+            sink.flush()
+        return proc.wait()
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
