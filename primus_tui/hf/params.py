@@ -1,8 +1,18 @@
-"""Analytic parameter counts, from the HF config and from the Megatron fields."""
+"""Analytic parameter counts, from the HF config and from the Megatron fields.
+
+The two are computed independently (HF key names and HF module layout on one side, Megatron
+arguments and megatron-core's module layout on the other), so their agreement checks the
+mapping. Vocabulary padding (Megatron pads the embedding to `make_vocab_size_divisible_by x TP`)
+is reported as `vocab_padding`, never folded into `total`. DeepSeek-V3's router correction bias
+is a Parameter in HF but a buffer in Megatron; it is left out of both totals (breakdown notes it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from primus_tui.hf.errors import HFError
+from primus_tui.hf.moe_layers import expand_freq
 
 
 @dataclass
@@ -15,9 +25,194 @@ class ParamCount:
     breakdown: dict[str, int] = field(default_factory=dict)
 
 
+# ---------------------------------------------------------------- HF side
+
 def param_count_from_hf(data: dict) -> ParamCount:
-    raise NotImplementedError
+    """Count the parameters of the HF model a config.json describes (HF module layout)."""
+    try:
+        return _hf_count(data)
+    except (KeyError, TypeError, ZeroDivisionError) as exc:
+        raise HFError(f"config.json: cannot count parameters ({type(exc).__name__}: {exc})") from None
+
+
+def _hf_count(d: dict) -> ParamCount:
+    mt = d["model_type"]
+    h, n_layers, heads, vocab = d["hidden_size"], d["num_hidden_layers"], d["num_attention_heads"], d["vocab_size"]
+    tie = bool(d.get("tie_word_embeddings", mt in ("gemma", "gemma2")))
+    bd: dict[str, int] = {}
+    deepseek = mt in ("deepseek_v2", "deepseek_v3")
+    layer_counts = [_hf_layer(d, i, deepseek) for i in range(n_layers)]
+    for part in ("attention", "mlp", "moe", "norms"):
+        bd[part] = sum(c.get(part, 0) for c in layer_counts)
+    bd["final_norm"] = h
+    mtp = int(d.get("num_nextn_predict_layers") or 0) if deepseek else 0
+    if mtp:
+        one = _hf_layer(d, n_layers - 1, deepseek)  # MTP block = a MoE decoder layer + its norms/projection
+        bd["mtp"] = mtp * (sum(one.values()) + 3 * h + 2 * h * h)
+    if deepseek and d.get("topk_method") == "noaux_tc":
+        bd["router_expert_bias (buffer in Megatron, not counted)"] = sum(
+            d["n_routed_experts"] for i in range(n_layers) if _ds_is_moe(d, i))
+    embedding = vocab * h
+    output = 0 if tie else vocab * h
+    body = sum(bd[k] for k in ("attention", "mlp", "moe", "norms", "final_norm")) + bd.get("mtp", 0)
+    bd = {"embedding": embedding, **bd, "output_layer": output}
+    return ParamCount(total=embedding + body + output, embedding=embedding, output_layer=output, non_embedding=body, breakdown=bd)
+
+
+def _hf_layer(d: dict, i: int, deepseek: bool) -> dict[str, int]:
+    mt = d["model_type"]
+    h, heads = d["hidden_size"], d["num_attention_heads"]
+    out = {"norms": 2 * h}
+    if deepseek:
+        q_lora, kv_lora = d.get("q_lora_rank"), d["kv_lora_rank"]
+        nope, rope, v = d["qk_nope_head_dim"], d["qk_rope_head_dim"], d["v_head_dim"]
+        q = h * q_lora + q_lora + q_lora * heads * (nope + rope) if q_lora else h * heads * (nope + rope)
+        out["attention"] = q + h * (kv_lora + rope) + kv_lora + kv_lora * heads * (nope + v) + heads * v * h
+        if _ds_is_moe(d, i):
+            n_exp, inter = d["n_routed_experts"], d["moe_intermediate_size"]
+            shared = (d.get("n_shared_experts") or 0) * inter
+            out["moe"] = n_exp * h + n_exp * 3 * h * inter + 3 * h * shared
+        else:
+            out["mlp"] = 3 * h * d["intermediate_size"]
+        return out
+    kv = d.get("num_key_value_heads") or heads
+    hd = d.get("head_dim") or (128 if mt == "qwen3" and "head_dim" not in d else h // heads)
+    att_bias = bool(d.get("attention_bias", False)) and mt not in ("qwen2", "qwen2_moe")
+    qkv_bias = mt == "qwen2" or (mt == "qwen2_moe" and d.get("qkv_bias", True)) or att_bias
+    attn = h * heads * hd + 2 * h * kv * hd + heads * hd * h
+    if qkv_bias:
+        attn += heads * hd + 2 * kv * hd
+    if att_bias:
+        attn += h
+    if mt in ("qwen3", "qwen3_moe"):
+        attn += 2 * hd
+    out["attention"] = attn
+    mlp_bias = bool(d.get("mlp_bias", False))
+    if mt == "mixtral":
+        n_exp, inter = d.get("num_local_experts", 8), d["intermediate_size"]
+        out["moe"] = n_exp * h + n_exp * 3 * h * inter
+    elif mt in ("qwen2_moe", "qwen3_moe") and _qwen_is_moe(d, i):
+        n_exp, inter = d["num_experts"], d["moe_intermediate_size"]
+        moe = n_exp * h + n_exp * 3 * h * inter
+        shared = d.get("shared_expert_intermediate_size", 5632) if mt == "qwen2_moe" else 0
+        if shared:
+            moe += 3 * h * shared + h  # shared_expert + shared_expert_gate (Linear(hidden, 1))
+        out["moe"] = moe
+    else:
+        inter = d["intermediate_size"]
+        out["mlp"] = 3 * h * inter + ((2 * inter + h) if mlp_bias else 0)
+    return out
+
+
+def _ds_is_moe(d: dict, i: int) -> bool:
+    return bool(d.get("n_routed_experts")) and i >= d.get("first_k_dense_replace", 0) and i % d.get("moe_layer_freq", 1) == 0
+
+
+def _qwen_is_moe(d: dict, i: int) -> bool:
+    step = d.get("decoder_sparse_step", 1)
+    return i not in (d.get("mlp_only_layers") or []) and d.get("num_experts", 0) > 0 and (i + 1) % step == 0
+
+
+# ---------------------------------------------------------------- Megatron side
+
+def padded_vocab_size(vocab: int, make_vocab_size_divisible_by: int = 128, tensor_model_parallel_size: int = 1) -> int:
+    """Megatron's `_vocab_size_with_padding`."""
+    multiple = max(1, make_vocab_size_divisible_by) * max(1, tensor_model_parallel_size)
+    return -(-vocab // multiple) * multiple
+
+
+def effective(fields: dict) -> dict:
+    """Fill the values Megatron derives when a field is unset (query groups, kv_channels, ffn size)."""
+    f = dict(fields)
+    h, heads = f["hidden_size"], f["num_attention_heads"]
+    if not f.get("group_query_attention") or not f.get("num_query_groups"):
+        f["num_query_groups"] = heads
+    if not f.get("kv_channels"):
+        f["kv_channels"] = h // heads
+    if not f.get("ffn_hidden_size"):
+        f["ffn_hidden_size"] = int(4 * h * 2 / 3 / 64) * 64 if f.get("swiglu") else 4 * h
+    return f
+
+
+def moe_flags(fields: dict) -> list[int]:
+    n = fields["num_layers"]
+    if not fields.get("num_experts"):
+        return [0] * n
+    flags = expand_freq(fields.get("moe_layer_freq", 1), n)
+    if flags is None or len(flags) != n:
+        raise HFError(f"moe_layer_freq {fields.get('moe_layer_freq')!r} does not describe {n} layers")
+    return flags
 
 
 def param_count_from_fields(fields: dict, *, make_vocab_size_divisible_by: int = 128, tensor_model_parallel_size: int = 1) -> ParamCount:
-    raise NotImplementedError
+    """Count the parameters megatron-core's GPTModel builds from these Megatron fields."""
+    try:
+        f = effective(fields)
+        return _fields_count(f, make_vocab_size_divisible_by, tensor_model_parallel_size)
+    except (KeyError, TypeError, ZeroDivisionError) as exc:
+        raise HFError(f"Megatron fields: cannot count parameters ({type(exc).__name__}: {exc})") from None
+
+
+def _fields_count(f: dict, divisible_by: int, tp: int) -> ParamCount:
+    h, vocab = f["hidden_size"], f["vocab_size"]
+    norm = 2 * h if f.get("normalization", "LayerNorm") == "LayerNorm" else h
+    flags = moe_flags(f)
+    attn = _mc_attention(f)
+    bd = {"attention": attn * f["num_layers"], "mlp": 0, "moe": 0, "norms": 2 * norm * f["num_layers"], "final_norm": norm}
+    for is_moe in flags:
+        if is_moe:
+            bd["moe"] += _mc_moe(f)
+        else:
+            bd["mlp"] += _mc_mlp(f, f["ffn_hidden_size"], bias=bool(f.get("add_bias_linear")))
+    mtp = int(f.get("mtp_num_layers") or 0)
+    if mtp:
+        last = _mc_moe(f) if flags[-1] else _mc_mlp(f, f["ffn_hidden_size"], bias=bool(f.get("add_bias_linear")))
+        bd["mtp"] = mtp * (attn + 2 * norm + last + 3 * norm + 2 * h * h)
+    embedding = vocab * h
+    untied = bool(f.get("untie_embeddings_and_output_weights"))
+    output = vocab * h if untied else 0
+    padded = padded_vocab_size(vocab, divisible_by, tp)
+    padding = (padded - vocab) * h * (2 if untied else 1)
+    body = sum(bd.values())
+    bd = {"embedding": embedding, **bd, "output_layer": output}
+    return ParamCount(total=embedding + body + output, embedding=embedding, output_layer=output,
+                      non_embedding=body, vocab_padding=padding, breakdown=bd)
+
+
+def _mc_attention(f: dict) -> int:
+    h, heads = f["hidden_size"], f["num_attention_heads"]
+    if f.get("multi_latent_attention"):
+        q_lora, kv_lora = f.get("q_lora_rank"), f["kv_lora_rank"]
+        qk, pos, v = f["qk_head_dim"], f["qk_pos_emb_head_dim"], f["v_head_dim"]
+        q = h * q_lora + q_lora * heads * (qk + pos) if q_lora else h * heads * (qk + pos)
+        norms = ((q_lora or 0) + kv_lora) if f.get("qk_layernorm") else 0  # q_layernorm only with q_lora
+        return q + h * (kv_lora + pos) + kv_lora * heads * (qk + v) + heads * v * h + norms
+    groups, kv_ch = f["num_query_groups"], f["kv_channels"]
+    bias_linear = bool(f.get("add_bias_linear"))
+    qkv_out = (heads + 2 * groups) * kv_ch
+    total = h * qkv_out + heads * kv_ch * h
+    if bias_linear or f.get("add_qkv_bias"):
+        total += qkv_out
+    if bias_linear:
+        total += h
+    if f.get("qk_layernorm"):
+        total += 2 * kv_ch * (2 if f.get("normalization") == "LayerNorm" else 1)
+    return total
+
+
+def _mc_mlp(f: dict, ffn: int, *, bias: bool) -> int:
+    h = f["hidden_size"]
+    fc1_out = 2 * ffn if f.get("swiglu") else ffn
+    return h * fc1_out + ffn * h + ((fc1_out + h) if bias else 0)
+
+
+def _mc_moe(f: dict) -> int:
+    h, n_exp = f["hidden_size"], f["num_experts"]
+    moe_ffn = f.get("moe_ffn_hidden_size") or f["ffn_hidden_size"]
+    total = n_exp * h + n_exp * _mc_mlp(f, moe_ffn, bias=bool(f.get("add_bias_linear")))
+    shared = f.get("moe_shared_expert_intermediate_size")
+    if shared:
+        total += _mc_mlp(f, shared, bias=False)
+        if f.get("moe_shared_expert_gate"):
+            total += h
+    return total

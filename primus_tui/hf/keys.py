@@ -1,0 +1,105 @@
+"""Tables shared by mapping, rendering, ranking and audit: field order, trap keys, defaults.
+
+Every Megatron key named here is a real Megatron-LM argument (or TransformerConfig field), the
+spelling Primus's model YAML uses; Primus silently drops keys Megatron does not know.
+"""
+
+from __future__ import annotations
+
+# Stable order of generated fields, in sections (rendered with a comment per section).
+FIELD_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("size", ("num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads",
+              "group_query_attention", "num_query_groups", "kv_channels",
+              "max_position_embeddings", "vocab_size")),
+    ("layers", ("normalization", "norm_epsilon", "apply_layernorm_1p", "swiglu",
+                "untie_embeddings_and_output_weights", "add_bias_linear", "add_qkv_bias",
+                "qk_layernorm", "qk_l2_norm", "apply_residual_connection_post_layernorm",
+                "hidden_dropout", "attention_dropout", "init_method_std")),
+    ("position embedding", ("position_embedding_type", "rotary_base", "rotary_percent",
+                            "rotary_interleaved", "rotary_seq_len_interpolation_factor",
+                            "use_rope_scaling", "rope_scaling_factor", "window_size")),
+    ("multi-latent attention", ("multi_latent_attention", "q_lora_rank", "kv_lora_rank", "qk_head_dim",
+                                "qk_pos_emb_head_dim", "v_head_dim", "rope_type", "rotary_scaling_factor",
+                                "original_max_position_embeddings", "mscale", "mscale_all_dim")),
+    ("mixture of experts", ("num_experts", "moe_layer_freq", "moe_ffn_hidden_size", "moe_router_topk",
+                            "moe_shared_expert_intermediate_size", "moe_shared_expert_gate",
+                            "moe_router_score_function", "moe_router_pre_softmax",
+                            "moe_router_topk_scaling_factor", "moe_router_num_groups",
+                            "moe_router_group_topk", "moe_router_enable_expert_bias",
+                            "moe_router_load_balancing_type", "moe_aux_loss_coeff", "moe_input_jitter_eps")),
+    ("multi-token prediction", ("mtp_num_layers",)),
+)
+FIELD_ORDER: tuple[str, ...] = tuple(k for _, keys in FIELD_SECTIONS for k in keys)
+SECTION_OF: dict[str, str] = {k: name for name, keys in FIELD_SECTIONS for k in keys}
+
+# Keys written into the model YAML even when the base already has the same value: each one is a
+# trap of the manual recipe (a base that changes, or a value that only looks inherited).
+TRAP_KEYS: frozenset[str] = frozenset({
+    "group_query_attention", "num_query_groups", "normalization", "norm_epsilon", "swiglu",
+    "position_embedding_type", "rotary_base", "rotary_percent", "untie_embeddings_and_output_weights",
+    "add_bias_linear", "add_qkv_bias", "hidden_dropout", "attention_dropout", "init_method_std",
+    "vocab_size", "max_position_embeddings", "kv_channels",
+})
+
+# Megatron's value for a key a base file does not set (argparse / TransformerConfig default).
+MEGATRON_DEFAULTS: dict[str, object] = {
+    "window_size": None,
+    "mtp_num_layers": None,
+    "moe_shared_expert_gate": False,
+    "rope_type": None,
+    "qk_l2_norm": False,
+    "apply_layernorm_1p": False,
+    "rotary_interleaved": False,
+    "rotary_seq_len_interpolation_factor": None,
+    "apply_residual_connection_post_layernorm": False,
+    "use_rope_scaling": False,
+    "rope_scaling_factor": 8.0,
+    "moe_input_jitter_eps": None,
+    "moe_router_enable_expert_bias": False,
+    "moe_router_pre_softmax": False,
+    "moe_router_score_function": "softmax",
+    "moe_layer_freq": 1,
+    "moe_router_topk": 2,
+    "moe_aux_loss_coeff": 0.0,
+    "moe_router_load_balancing_type": "aux_loss",
+    "num_experts": None,
+    "multi_latent_attention": False,
+}
+
+# Differences the audit treats as deliberate training/context choices, not architecture.
+DELIBERATE_KEYS: dict[str, str] = {
+    "max_position_embeddings": "context length",
+    "init_method_std": "initialisation (training choice)",
+    "hidden_dropout": "regularisation (training choice)",
+    "attention_dropout": "regularisation (training choice)",
+    "moe_aux_loss_coeff": "load-balancing loss weight (training choice)",
+    "moe_router_load_balancing_type": "load-balancing method (training choice)",
+    "moe_input_jitter_eps": "router jitter (training choice)",
+    "moe_router_enable_expert_bias": "aux-loss-free balancing (training choice)",
+    "mtp_num_layers": "multi-token prediction (training choice)",
+}
+
+# Top-level HF keys that never change the network Megatron builds.
+COMMON_IGNORED: dict[str, str] = {
+    "architectures": "class name; model_type selects the mapping",
+    "model_type": "selects the mapping",
+    "transformers_version": "writer version",
+    "torch_dtype": "checkpoint storage dtype; training precision is set in the experiment",
+    "dtype": "checkpoint storage dtype; training precision is set in the experiment",
+    "_name_or_path": "local name of the checkpoint",
+    "use_cache": "inference KV cache",
+    "bos_token_id": "tokenizer special token",
+    "eos_token_id": "tokenizer special token",
+    "pad_token_id": "tokenizer special token",
+    "auto_map": "remote-code class names",
+    "pretraining_tp": "original tensor-parallel emulation switch; same math",
+    "output_router_logits": "inference output switch",
+    "output_attentions": "inference output switch",
+    "output_hidden_states": "inference output switch",
+    "return_dict": "inference output switch",
+    "tokenizer_class": "tokenizer; tokenizer_model names the repo",
+    "quantization_config": "checkpoint storage format; training precision is set in the experiment",
+    "ep_size": "inference expert-parallel hint",
+    "_attn_implementation_autoset": "runtime kernel choice",
+    "attn_implementation": "runtime kernel choice",
+}
