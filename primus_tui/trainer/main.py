@@ -1,0 +1,98 @@
+"""Entry point of each launched process: `python -m primus_tui.trainer train pretrain --config EXP [overrides]`.
+
+Exit codes follow Primus: 0 ok, 1 missing dependency, 2 invalid config, 3 runtime failure.
+Each rank also records its exit code in $PRIMUS_TUI_STATUS_DIR/rank<R>.json, because torchrun
+collapses every worker failure into exit 1 and the launcher must tell them apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+from primus_tui.trainer.errors import INSTALL_HINT, MissingDependency, TrainerError, UnsupportedConfig
+
+STATUS_DIR_ENV = "PRIMUS_TUI_STATUS_DIR"
+PREFIX = "primus-cli: error:"
+
+
+def parse_args(argv: list[str]) -> tuple[Path, list[str]]:
+    """`train pretrain --config EXP [key=value | --key value ...]` -> (experiment, overrides)."""
+    if argv[:2] != ["train", "pretrain"]:
+        raise UnsupportedConfig("command", f"expected `train pretrain --config EXP.yaml`, got {' '.join(argv[:2])!r}")
+    parser = argparse.ArgumentParser(prog="primus_tui.trainer", add_help=False)
+    parser.add_argument("--config", required=False)
+    args, overrides = parser.parse_known_args(argv[2:])
+    if not args.config:
+        raise UnsupportedConfig("--config", "an experiment YAML is required")
+    return Path(args.config), overrides
+
+
+def check_dependencies() -> None:
+    for module, what in (("torch", "torch"), ("megatron.core", "megatron-core")):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise MissingDependency(
+                f"{what} is not importable by {sys.executable} ({exc}); install the training extra: {INSTALL_HINT}"
+            ) from exc
+
+
+def _write_status(code: int, message: str) -> None:
+    folder = os.environ.get(STATUS_DIR_ENV)
+    if not folder:
+        return
+    rank = os.environ.get("RANK", "0")
+    try:
+        path = Path(folder) / f"rank{rank}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"rank": int(rank), "exit_code": code, "message": message}))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _is_reporting_rank() -> bool:
+    return os.environ.get("RANK", "0") == "0"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    code, message = 0, ""
+    # megatron-core warns at import that Apex / Transformer Engine are absent: known, not actionable.
+    warnings.filterwarnings("ignore", message=r".*(Apex|Transformer Engine).*", category=UserWarning)
+    try:
+        check_dependencies()
+        exp, overrides = parse_args(argv)
+        from primus_tui.trainer.pretrain import pretrain  # imports torch and megatron-core
+
+        pretrain(exp, overrides)
+    except TrainerError as exc:
+        code, message = exc.exit_code, " ".join(str(exc).split())
+        if _is_reporting_rank():
+            print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        code, message = 130, "interrupted"
+    except Exception as exc:  # a crash inside torch/megatron: keep the traceback for the log
+        from primus_tui.config import ConfigError
+
+        if isinstance(exc, ConfigError):
+            code, message = 2, " ".join(str(exc).split())
+            if _is_reporting_rank():
+                print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
+        else:
+            code, message = 3, f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+            print(f"{PREFIX} [rank {os.environ.get('RANK', '0')}] training crashed: {message}", file=sys.stderr, flush=True)
+    _write_status(code, message)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Build the megatron-core GPTModel from an `Architecture` (local spec + SDPA core attention)."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from megatron.core.models.gpt import GPTModel
+from megatron.core.models.gpt.gpt_layer_specs import get_gpt_layer_local_spec
+from megatron.core.transformer import TransformerConfig
+from megatron.core.transformer.spec_utils import ModuleSpec
+
+from primus_tui.trainer.arch import Architecture
+from primus_tui.trainer.attention import SDPACoreAttention
+from primus_tui.trainer.errors import UnsupportedConfig
+
+
+def _activation(name: str):
+    if name == "silu":
+        return F.silu
+    if name == "squared_relu":
+        from megatron.core.activations import squared_relu
+
+        return squared_relu
+    if name == "quick_gelu":
+        from megatron.core.fusions.fused_bias_geglu import quick_gelu
+
+        return quick_gelu
+    return F.gelu
+
+
+def transformer_config(arch: Architecture, *, bf16: bool, cpu_init: bool, initialize: bool = True) -> TransformerConfig:
+    """TransformerConfig with the fused kernels that need Apex/TE switched off."""
+    kwargs = dict(arch.config)
+    kwargs.update(
+        activation_func=_activation(arch.activation),
+        gated_linear_unit=arch.gated,
+        bf16=bf16,
+        params_dtype=torch.bfloat16 if bf16 else torch.float32,
+        pipeline_dtype=torch.bfloat16 if bf16 else torch.float32,
+        use_cpu_initialization=cpu_init,
+        perform_initialization=initialize,
+        bias_activation_fusion=False,
+        bias_dropout_fusion=False,
+        apply_rope_fusion=False,
+        masked_softmax_fusion=False,
+        gradient_accumulation_fusion=False,
+        persist_layer_norm=False,
+        moe_grouped_gemm=False,
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return TransformerConfig(**kwargs)
+    except (AssertionError, ValueError, TypeError) as exc:
+        raise UnsupportedConfig("model", f"megatron-core rejected the architecture: {exc}") from exc
+
+
+def layer_spec(arch: Architecture, config: TransformerConfig) -> ModuleSpec:
+    """megatron-core's local (no Transformer Engine) GPT layer spec with SDPA core attention."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec = get_gpt_layer_local_spec(
+            num_experts=config.num_moe_experts,
+            moe_grouped_gemm=False,
+            qk_layernorm=config.qk_layernorm,
+            normalization=config.normalization,
+        )
+    spec.submodules.self_attention.submodules.core_attention = SDPACoreAttention
+    return spec
+
+
+@dataclass(frozen=True)
+class ParamCount:
+    total: int
+    embedding: int  # input word embeddings (+ learned positions); the output layer counts as compute
+
+    @property
+    def non_embedding(self) -> int:
+        return self.total - self.embedding
+
+
+def build_gpt(arch: Architecture, config: TransformerConfig) -> GPTModel:
+    if arch.padded_vocab_size is None:
+        raise UnsupportedConfig("vocab_size", "is required when no tokenizer is available")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return GPTModel(
+            config=config,
+            transformer_layer_spec=layer_spec(arch, config),
+            vocab_size=arch.padded_vocab_size,
+            max_sequence_length=arch.max_sequence_length,
+            parallel_output=True,
+            share_embeddings_and_output_weights=arch.tied_embeddings,
+            position_embedding_type=arch.position_embedding_type,
+            rotary_percent=arch.rotary_percent,
+            rotary_base=arch.rotary_base,
+            rope_scaling=arch.rope_scaling,
+            rope_scaling_factor=arch.rope_scaling_factor,
+        )
+
+
+def count_parameters(model: torch.nn.Module) -> ParamCount:
+    """Unique parameters (tied embeddings counted once), like Megatron's report."""
+    seen: set[int] = set()
+    total = embedding = 0
+    for name, param in model.named_parameters():
+        if id(param) in seen:
+            continue
+        seen.add(id(param))
+        total += param.numel()
+        if name.endswith(("embedding.word_embeddings.weight", "embedding.position_embeddings.weight")):
+            embedding += param.numel()
+    return ParamCount(total=total, embedding=embedding)
