@@ -40,3 +40,27 @@ def build_command(
     argv += ["--", "train", "pretrain", "--config", str(exp_path)]
     argv += list(overrides or [])
     return argv
+
+
+TRAINER_MODULE = "primus_tui.trainer"
+
+
+def trainer_argv(python: str, primus_argv: Sequence[str], *, single: bool, nproc_per_node: int = 1,
+                 nnodes: int = 1, node_rank: int = 0, master_addr: str = "localhost", master_port: int = 1234,
+                 numa: bool = False) -> list[str]:
+    """What `direct` executes: torchrun (as `python -m torch.distributed.run`, the same interpreter)
+    over `python -m primus_tui.trainer`, or that module alone with --single."""
+    target = ["-m", TRAINER_MODULE, *primus_argv]
+    if single:
+        return [python, *target]
+    argv = [
+        python, "-m", "torch.distributed.run",
+        "--nproc_per_node", str(nproc_per_node),
+        "--nnodes", str(nnodes),
+        "--node_rank", str(node_rank),
+        "--master_addr", master_addr,
+        "--master_port", str(master_port),
+    ]
+    if numa:
+        argv += ["--numa-binding", "node"]
+    return argv + target

@@ -1,0 +1,175 @@
+"""What `primus-cli` does: parse, preflight, plan (torchrun / python / srun / sbatch), dry-run or run."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from primus_tui.launch.args import LaunchRequest, parse_launch_args
+from primus_tui.launch.command import trainer_argv
+from primus_tui.launch.env import DistEnv, check_port_free, resolve_dist_env
+from primus_tui.launch.errors import LaunchError
+from primus_tui.launch.outcome import decide
+from primus_tui.launch.preflight import Resolved, check_dependencies, resolve
+from primus_tui.launch.process import ProcessTree
+from primus_tui.launch.slurm import slurm_argv
+
+ROOT_ENV = "PRIMUS_CLI_ROOT"  # set by the primus-cli shim: the folder holding primus-cli and primus/configs
+STATUS_DIR_ENV = "PRIMUS_TUI_STATUS_DIR"
+GRACE_ENV = "PRIMUS_CLI_KILL_GRACE"
+
+
+def _root() -> Path:
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Plan:
+    """Everything decided before running: printed by --dry-run, executed otherwise."""
+
+    argv: list[str]
+    env: dict[str, str]  # full child environment
+    shown_env: dict[str, str]  # the variables the launcher set or the user passed
+    origins: dict[str, str]
+    log_file: Path | None
+    run_mode: str  # torchrun | single | srun | sbatch
+    world_size: int
+
+
+def _default_log_file() -> Path:
+    return Path("logs") / f"log_{time.strftime('%Y%m%d_%H%M%S')}.txt"
+
+
+def _apply_user_env(request: LaunchRequest) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(dict(request.direct.env))
+    return env
+
+
+def plan_direct(request: LaunchRequest, root: Path) -> Plan:
+    env = _apply_user_env(request)
+    python = sys.executable
+    primus_argv = request.command.argv()
+    shown = {k: v for k, v in request.direct.env}
+    origins: dict[str, str] = {k: "--env" for k in shown}
+    if request.direct.single:
+        argv = trainer_argv(python, primus_argv, single=True)
+        world_size, mode = 1, "single"
+    else:
+        dist: DistEnv = resolve_dist_env(env)
+        argv = trainer_argv(python, primus_argv, single=False, nproc_per_node=dist.gpus_per_node,
+                            nnodes=dist.nnodes, node_rank=dist.node_rank, master_addr=dist.master_addr,
+                            master_port=dist.master_port, numa=bool(request.direct.numa))
+        env.update(dist.as_env())
+        shown.update(dist.as_env())
+        for key, where in dist.origin.items():
+            origins.setdefault(key, where)
+        world_size, mode = dist.gpus_per_node * dist.nnodes, "torchrun"
+    launcher_env = {ROOT_ENV: str(root), "PYTHONUNBUFFERED": "1"}
+    if request.debug:
+        launcher_env["PRIMUS_LOG_LEVEL"] = "DEBUG"
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(root)]
+    launcher_env["PYTHONPATH"] = os.pathsep.join([str(root), *paths])
+    env.update(launcher_env)
+    shown.update(launcher_env)
+    origins.update({k: "launcher" for k in launcher_env})
+    log_file = Path(request.direct.log_file) if request.direct.log_file else _default_log_file()
+    return Plan(argv=argv, env=env, shown_env=shown, origins=origins, log_file=log_file, run_mode=mode,
+                world_size=world_size)
+
+
+def plan_slurm(request: LaunchRequest, root: Path) -> Plan:
+    assert request.slurm is not None
+    env = _apply_user_env(request)
+    port = int(env.get("MASTER_PORT") or 1234)
+    argv = slurm_argv(request.slurm.launcher, request.slurm.flags, root, request.direct,
+                      request.command.argv(), master_port=port, debug=request.debug)
+    shown = {k: v for k, v in request.direct.env}
+    return Plan(argv=argv, env=env, shown_env=shown, origins={k: "--env" for k in shown}, log_file=None,
+                run_mode=request.slurm.launcher, world_size=0)
+
+
+def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved) -> list[str]:
+    v = resolved.values
+    title = "[DRY RUN] " if request.dry_run else ""
+    lines = [f"---------------- {title}primus-cli {request.mode} ----------------",
+             f"  run mode      : {plan.run_mode}",
+             f"  config file   : {request.command.config}",
+             f"  framework     : {resolved.framework}",
+             f"  model file    : {resolved.model_file or '<none>'}",
+             f"  tokenizer     : {v.get('tokenizer_type')} {v.get('tokenizer_model')}",
+             f"  overrides     : {' '.join(request.command.overrides) or '<none>'}"]
+    if plan.log_file is not None:
+        lines.append(f"  log file      : {plan.log_file}")
+    if plan.shown_env:
+        lines.append("  environment   :")
+        width = max(len(k) for k in plan.shown_env)
+        for key, value in plan.shown_env.items():
+            lines.append(f"    {key.ljust(width)} = {value}   ({plan.origins.get(key, 'environment')})")
+    lines.append(f"  command       : {shlex.join(plan.argv)}")
+    return lines
+
+
+def _dry_run(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
+    from primus_tui.config.render import render_yaml
+
+    print("\n".join(_summary(request, plan, resolved)))
+    print("  resolved config (modules.pre_trainer):")
+    for line in render_yaml(resolved.values).splitlines():
+        print(f"    {line}")
+    print("---------------- end of dry run: nothing was executed ----------------")
+    return 0
+
+
+def _execute(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
+    grace = float(os.environ.get(GRACE_ENV, "10"))
+    header = "\n".join(_summary(request, plan, resolved)) + "\n"
+    sys.stdout.write(header)
+    sys.stdout.flush()
+    status_dir = Path(tempfile.mkdtemp(prefix="primus-cli-status-"))
+    plan.env[STATUS_DIR_ENV] = str(status_dir)
+    log = None
+    try:
+        if plan.log_file is not None:
+            plan.log_file.parent.mkdir(parents=True, exist_ok=True)
+            log = open(plan.log_file, "ab")  # noqa: SIM115
+            log.write(header.encode())
+        result = ProcessTree(plan.argv, plan.env, grace=grace, log=log).run()
+        outcome = decide(result, world_size=plan.world_size, status_dir=status_dir)
+    finally:
+        if log is not None:
+            log.close()
+        shutil.rmtree(status_dir, ignore_errors=True)
+    if outcome.exit_code:
+        where = f" (log: {plan.log_file})" if plan.log_file is not None else ""
+        print(f"primus-cli: error: {outcome.message}{where}", file=sys.stderr, flush=True)
+    return outcome.exit_code
+
+
+def run(argv: Sequence[str]) -> int:
+    request = parse_launch_args(list(argv))
+    root = _root()
+    resolved = resolve(request.command.config, request.command.overrides, root)
+    if request.mode == "slurm":
+        plan = plan_slurm(request, root)
+        if request.dry_run:
+            return _dry_run(request, plan, resolved)
+        if shutil.which(plan.argv[0]) is None:
+            raise LaunchError(f"{plan.argv[0]} not found: run `primus-cli slurm` on a Slurm login node", exit_code=1)
+        return _execute(request, plan, resolved)
+    plan = plan_direct(request, root)
+    if request.dry_run:
+        return _dry_run(request, plan, resolved)
+    check_dependencies(sys.executable)
+    if plan.run_mode == "torchrun" and int(plan.env["NODE_RANK"]) == 0:
+        check_port_free(int(plan.env["MASTER_PORT"]))
+    return _execute(request, plan, resolved)

@@ -1,0 +1,65 @@
+"""Turn what the launched job left behind into Primus's exit code and one line of explanation.
+
+torchrun exits 1 for any worker failure, so each trainer rank records its own exit code in
+a status folder (`$PRIMUS_TUI_STATUS_DIR/rank<R>.json`); a rank without a status file died
+without Python cleanup (SIGKILL, segfault, OOM killer).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from primus_tui.launch.process import SIGNAL_EXIT, RunResult
+
+OK, MISSING_DEPENDENCY, INVALID, RUNTIME = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    message: str  # empty on success
+
+
+def read_statuses(folder: Path | None) -> dict[int, dict]:
+    statuses: dict[int, dict] = {}
+    if folder is None or not folder.is_dir():
+        return statuses
+    for path in folder.glob("rank*.json"):
+        try:
+            data = json.loads(path.read_text())
+            statuses[int(data["rank"])] = data
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return statuses
+
+
+def _signal_name(returncode: int) -> str:
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def decide(result: RunResult, *, world_size: int, status_dir: Path | None) -> Outcome:
+    if result.signal is not None:
+        name = signal.Signals(result.signal).name
+        return Outcome(SIGNAL_EXIT[result.signal], f"interrupted by {name}: stopped every rank")
+    if result.returncode == 0:
+        return Outcome(OK, "")
+    statuses = read_statuses(status_dir)
+    failed = {r: s for r, s in statuses.items() if s.get("exit_code")}
+    for code in (MISSING_DEPENDENCY, INVALID, RUNTIME):
+        hits = [s for s in failed.values() if s.get("exit_code") == code]
+        if hits:
+            first = min(hits, key=lambda s: s["rank"])
+            return Outcome(code, str(first.get("message") or f"rank {first['rank']} failed"))
+    silent = sorted(set(range(world_size)) - set(statuses))
+    if result.returncode < 0:
+        return Outcome(RUNTIME, f"the launcher's child was killed by {_signal_name(result.returncode)}")
+    if silent:
+        ranks = ", ".join(str(r) for r in silent)
+        return Outcome(RUNTIME, f"rank(s) {ranks} died without reporting (crash or kill); all ranks stopped")
+    return Outcome(RUNTIME, f"training exited with code {result.returncode}")

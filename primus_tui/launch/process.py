@@ -1,0 +1,210 @@
+"""Run the launched job as a process tree we can always tear down, teeing its output to a log.
+
+- The child starts in its own session, so the terminal's Ctrl-C reaches only the launcher,
+  which then decides: forward the signal to every descendant, wait `grace` seconds, SIGKILL
+  whatever is left, exit 130 (SIGINT) or 143 (SIGTERM).
+- torchrun puts each worker in a session of its own, so killing torchrun's process group is
+  not enough: the launcher makes itself a child subreaper (Linux prctl) and walks /proc for
+  its descendants, which then include workers orphaned by a crashed torchrun.
+- The direct child gets PR_SET_PDEATHSIG=SIGTERM, so a SIGKILLed launcher still stops torchrun.
+Only processes descending from this launcher are ever signalled, by pid.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _child_setup() -> None:  # runs in the child between fork and exec
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _proc_table() -> dict[int, int]:
+    """pid -> ppid for every process visible in /proc."""
+    table: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) "
+        if len(fields) > 2 and fields[0] != "Z":
+            table[int(entry)] = int(fields[1])
+    return table
+
+
+def descendants(root_pid: int) -> list[int]:
+    """Live (non-zombie) descendants of `root_pid`, parents before children."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _proc_table().items():
+        children.setdefault(ppid, []).append(pid)
+    found, queue = [], list(children.get(root_pid, []))
+    while queue:
+        pid = queue.pop(0)
+        found.append(pid)
+        queue.extend(children.get(pid, []))
+    return found
+
+
+def _signal_all(pids: Sequence[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _zombie_children() -> list[int]:
+    me, zombies = os.getpid(), []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[0] == "Z" and int(fields[1]) == me:
+            zombies.append(int(entry))
+    return zombies
+
+
+def _reap_orphans(keep: int) -> None:
+    """Collect exited orphans re-parented to us (subreaper), never the main child (Popen owns it)."""
+    for pid in _zombie_children():
+        if pid != keep:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    signal: int | None = None  # SIGINT/SIGTERM the launcher received, if any
+
+    @property
+    def interrupted(self) -> bool:
+        return self.signal is not None
+
+
+class ProcessTree:
+    """One launched job: start, stream, forward signals, clean up every descendant."""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str], *, grace: float = 10.0,
+                 log: BinaryIO | None = None, out: BinaryIO | None = None) -> None:
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.grace = grace
+        self.log = log
+        self.out = out if out is not None else sys.stdout.buffer
+        self.proc: subprocess.Popen | None = None
+        self.received: int | None = None
+        self._killer: threading.Timer | None = None
+
+    def _kill_everything(self) -> None:
+        _signal_all(descendants(os.getpid()), signal.SIGKILL)
+
+    def _on_signal(self, signum, _frame) -> None:
+        if self.received is None:
+            self.received = signum
+            _signal_all(descendants(os.getpid()), signum)
+            self._killer = threading.Timer(self.grace, self._kill_everything)
+            self._killer.daemon = True
+            self._killer.start()
+        else:  # a second Ctrl-C: no more waiting
+            self._kill_everything()
+
+    def _write(self, data: bytes) -> None:
+        for stream in (self.out, self.log):
+            if stream is None:
+                continue
+            try:
+                stream.write(data)
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def _watch_child(self) -> None:
+        """Once the direct child exits the job is over: stragglers holding our pipe are stopped."""
+        assert self.proc is not None
+        self.proc.wait()
+        if self._eof.wait(min(self.grace, 5.0)):
+            return
+        _signal_all(descendants(os.getpid()), signal.SIGTERM)
+        if not self._eof.wait(self.grace):
+            self._kill_everything()
+
+    def run(self) -> RunResult:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in SIGNAL_EXIT}
+        self._eof = threading.Event()
+        try:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_child_setup,
+            )
+            threading.Thread(target=self._watch_child, daemon=True).start()
+            assert self.proc.stdout is not None
+            fd = self.proc.stdout.fileno()
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                self._write(chunk)
+            self._eof.set()
+            returncode = self.proc.wait()
+        finally:
+            self._eof.set()
+            self._cleanup()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return RunResult(returncode=returncode, signal=self.received)
+
+    def _cleanup(self) -> None:
+        """Nothing may outlive the launcher: TERM stragglers, then KILL after a short grace."""
+        if self.proc is not None and self.proc.poll() is None:
+            _signal_all([self.proc.pid], signal.SIGTERM)
+        if descendants(os.getpid()):
+            _signal_all(descendants(os.getpid()), signal.SIGTERM)
+            waiter = threading.Event()
+            for _ in range(int(max(self.grace, 1.0) * 10)):
+                if not descendants(os.getpid()):
+                    break
+                waiter.wait(0.1)
+            self._kill_everything()
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=max(self.grace, 1.0))
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._killer is not None:
+            self._killer.cancel()
+        _reap_orphans(keep=self.proc.pid if self.proc else -1)
