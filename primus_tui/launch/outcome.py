@@ -51,15 +51,22 @@ def decide(result: RunResult, *, world_size: int, status_dir: Path | None) -> Ou
         return Outcome(OK, "")
     statuses = read_statuses(status_dir)
     failed = {r: s for r, s in statuses.items() if s.get("exit_code")}
-    for code in (MISSING_DEPENDENCY, INVALID, RUNTIME):
+
+    def first_with(code: int) -> dict | None:
         hits = [s for s in failed.values() if s.get("exit_code") == code]
-        if hits:
-            first = min(hits, key=lambda s: s["rank"])
-            return Outcome(code, str(first.get("message") or f"rank {first['rank']} failed"))
-    silent = sorted(set(range(world_size)) - set(statuses))
+        return min(hits, key=lambda s: s["rank"]) if hits else None
+
+    for code in (MISSING_DEPENDENCY, INVALID):  # the same on every rank: the real cause
+        hit = first_with(code)
+        if hit:
+            return Outcome(code, str(hit.get("message") or f"rank {hit['rank']} failed"))
     if result.returncode < 0:
-        return Outcome(RUNTIME, f"the launcher's child was killed by {_signal_name(result.returncode)}")
-    if silent:
+        return Outcome(RUNTIME, f"the launched process was killed by {_signal_name(result.returncode)}")
+    silent = sorted(set(range(world_size)) - set(statuses))
+    if silent and world_size > 0:  # a hard crash (SIGKILL, segfault, OOM) is the root cause
         ranks = ", ".join(str(r) for r in silent)
-        return Outcome(RUNTIME, f"rank(s) {ranks} died without reporting (crash or kill); all ranks stopped")
+        return Outcome(RUNTIME, f"rank {ranks} died without reporting (killed or crashed); all ranks were stopped")
+    hit = first_with(RUNTIME)
+    if hit:
+        return Outcome(RUNTIME, str(hit.get("message") or f"rank {hit['rank']} failed"))
     return Outcome(RUNTIME, f"training exited with code {result.returncode}")

@@ -6,7 +6,10 @@ meta device (no memory, no init kernels) with the local layer specs, and prints
 import for many models). `total` includes the vocabulary padding rows. Used by `primus_tui.hf.megatron_param_count`
 to check the analytic counts; run in a subprocess so the UI never imports torch.
 
-Conversions follow Megatron's `core_transformer_config_from_args` and `gpt_builder` for the
+Models the trainer can train (dense or MoE GPT: no MLA, no MTP) are built with the trainer's
+own builder (`primus_tui.trainer.arch` + `model`), so the count is exactly the model
+`primus-cli` trains and prints in its banner. Others (MLA, MTP, string layer patterns) use a
+generic path following Megatron's `core_transformer_config_from_args` and `gpt_builder` for the
 model-shape fields; anything else in the input is ignored (it cannot change the count).
 """
 
@@ -89,6 +92,35 @@ def _stub_core_attention():
     return NoParamCoreAttention
 
 
+def _trainer_builder_count(fields: dict) -> dict | None:
+    """Count with the trainer's builder, or None when the trainer would not build this model."""
+    if fields.get("multi_latent_attention") or fields.get("mtp_num_layers") or isinstance(fields.get("moe_layer_freq"), str):
+        return None
+    import torch
+
+    from primus_tui.trainer.arch import architecture, padded_vocab_size
+    from primus_tui.trainer.errors import UnsupportedConfig
+    from primus_tui.trainer.model import build_gpt, count_parameters, transformer_config
+
+    # Parallel sizes and precision do not change the model's total; only the vocab padding uses TP.
+    shape = {**fields, "tensor_model_parallel_size": 1, "pipeline_model_parallel_size": 1,
+             "expert_model_parallel_size": 1, "context_parallel_size": 1, "fp16": False, "fp8": None,
+             "reset_attention_mask": False}
+    try:
+        arch = architecture(shape)
+        if arch.vocab_size is None:
+            return None
+        padded = padded_vocab_size(arch.vocab_size, fields.get("make_vocab_size_divisible_by") or 128,
+                                   fields.get("tensor_model_parallel_size") or 1)
+        arch = dataclasses.replace(arch, padded_vocab_size=padded)
+        config = transformer_config(arch, bf16=False, cpu_init=True, initialize=False)
+    except UnsupportedConfig:
+        return None
+    with torch.device("meta"):
+        model = build_gpt(arch, config)
+    return {"total": count_parameters(model).total, "padded_vocab_size": padded}
+
+
 def count(fields: dict) -> dict:
     import torch
     import torch.distributed as dist
@@ -104,6 +136,9 @@ def count(fields: dict) -> dict:
         # megatron-core's MLA builds YarnRotaryEmbedding on torch.cuda.current_device() regardless of
         # use_cpu_initialization; it holds no parameters, so a CPU device is fine for counting.
         torch.cuda.current_device = lambda: "cpu"
+    found = _trainer_builder_count(fields)
+    if found is not None:
+        return found
     config = _config(fields)
     padded = _padded_vocab(int(fields["vocab_size"]), int(fields.get("make_vocab_size_divisible_by") or 128),
                            int(fields.get("tensor_model_parallel_size") or 1))

@@ -33,8 +33,6 @@ class Interval:
 
     loss_sum: float = 0.0
     iters: int = 0
-    skipped: int = 0
-    nan: int = 0
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -78,8 +76,12 @@ class Trainer:
         (loss / self.num_micro).backward()
         return loss.detach()
 
-    def train_step(self, iteration: int) -> tuple[float, float | None, bool]:
-        """One global batch; returns (lm loss averaged over micro-batches and ranks, grad norm, skipped)."""
+    def train_step(self, iteration: int) -> tuple[float, float]:
+        """One global batch; returns (lm loss averaged over micro-batches and ranks, grad norm).
+
+        bf16 and fp32 have no loss scaler that could recover from an overflow (unlike fp16), so
+        a NaN loss or a non-finite gradient norm stops the run, as Megatron's NaN check does.
+        """
         self.model.zero_grad_buffer()
         self.optimizer.zero_grad()
         loss_sum = torch.zeros((), device=self.runtime.device)
@@ -90,12 +92,17 @@ class Trainer:
         if not math.isfinite(lm_loss):
             raise TrainingFailed(f"NaN loss at iteration {iteration} (lm loss: {lm_loss}); stopping")
         result = self.optimizer.step()
+        if not result.applied:
+            raise TrainingFailed(
+                f"training diverged at iteration {iteration}: grad norm is {result.grad_norm} "
+                f"(lm loss {lm_loss:.4f}); stopping (lower lr?)"
+            )
         self.scheduler.step(increment=self.settings.global_batch_size)
-        return lm_loss, (None if result.skipped else result.grad_norm), result.skipped
+        return lm_loss, result.grad_norm
 
     def _log(self, iteration: int, interval: Interval, grad_norm: float | None) -> None:
         _sync(self.runtime)
-        elapsed = (time.perf_counter() - interval.started) / max(1, interval.iters + interval.skipped)
+        elapsed = (time.perf_counter() - interval.started) / max(1, interval.iters)
         s = self.settings
         tokens = s.global_batch_size * s.seq_length / elapsed / self.runtime.world_size
         stats = IterationStats(
@@ -110,8 +117,8 @@ class Trainer:
             lm_loss=interval.loss_sum / max(1, interval.iters),
             loss_scale=1.0,
             grad_norm=grad_norm,
-            skipped=interval.skipped,
-            nan=interval.nan,
+            skipped=0,  # a non-finite step stops the run instead (see train_step)
+            nan=0,
         )
         if self.runtime.is_first:
             print(iteration_line(stats), file=self.out, flush=True)
@@ -129,15 +136,12 @@ class Trainer:
         interval = Interval()
         for iteration in range(1, s.train_iters + 1):
             self.faults.maybe_crash(iteration)
-            lm_loss, grad_norm, skipped = self.train_step(iteration)
+            lm_loss, grad_norm = self.train_step(iteration)
             self.state.iteration = iteration
             self.state.consumed_samples += s.global_batch_size
             self.state.losses.append(lm_loss)
-            if skipped:
-                interval.skipped += 1
-            else:
-                interval.loss_sum += lm_loss
-                interval.iters += 1
+            interval.loss_sum += lm_loss
+            interval.iters += 1
             if iteration % s.log_interval == 0 or iteration == s.train_iters:
                 self._log(iteration, interval, grad_norm)
                 interval = Interval()

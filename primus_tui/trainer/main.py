@@ -19,7 +19,7 @@ from pathlib import Path
 from primus_tui.trainer.errors import INSTALL_HINT, MissingDependency, TrainerError, UnsupportedConfig
 
 STATUS_DIR_ENV = "PRIMUS_TUI_STATUS_DIR"
-PREFIX = "primus-cli: error:"
+PREFIX = "[primus-tui] ERROR:"  # the launcher adds its own one-line `primus-cli: error:` summary
 
 
 def parse_args(argv: list[str]) -> tuple[Path, list[str]]:

@@ -22,8 +22,8 @@ from primus_tui.trainer.settings import TrainSettings
 
 @dataclass
 class StepResult:
-    grad_norm: float
-    skipped: bool  # non-finite gradients: the update was not applied
+    grad_norm: float  # before clipping, like Megatron's log
+    applied: bool  # False when the norm is not finite (the weights were left untouched)
 
 
 def _no_weight_decay(name: str, param: torch.nn.Parameter) -> bool:
@@ -80,7 +80,7 @@ class MixedPrecisionAdamW:
         norms = torch._foreach_norm(grads) if grads else []
         total = torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
         if not math.isfinite(total):
-            return StepResult(grad_norm=total, skipped=True)
+            return StepResult(grad_norm=total, applied=False)
         clip = self.settings.clip_grad
         if clip > 0 and total > clip:
             torch._foreach_mul_(grads, clip / (total + 1e-6))
@@ -88,7 +88,7 @@ class MixedPrecisionAdamW:
         for param, master in zip(self.model_params, self.masters):
             if master is not param:
                 param.data.copy_(master)
-        return StepResult(grad_norm=total, skipped=False)
+        return StepResult(grad_norm=total, applied=True)
 
     def zero_grad(self) -> None:
         for master in self.masters:
