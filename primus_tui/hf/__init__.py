@@ -11,12 +11,12 @@ Pure core: never imports textual, torch or megatron. huggingface_hub is imported
 """
 
 from primus_tui.hf.audit import AuditResult, Divergence, audit_presets
-from primus_tui.hf.bases import BaseCandidate, rank_bases
+from primus_tui.hf.bases import BaseCandidate, default_base, rank_bases
 from primus_tui.hf.errors import HFError
-from primus_tui.hf.fetch import HFConfig, fetch_config
+from primus_tui.hf.fetch import HFConfig, fetch_cached, fetch_config
 from primus_tui.hf.mapping import ModelMapping, map_config
-from primus_tui.hf.mcore_count import megatron_param_count
-from primus_tui.hf.params import ParamCount, param_count_from_fields, param_count_from_hf
+from primus_tui.hf.mcore_count import megatron_param_count, megatron_param_counts
+from primus_tui.hf.params import ParamCount, padded_vocab_size, param_count_from_fields, param_count_from_hf
 from primus_tui.hf.render import render_model_yaml
 from primus_tui.hf.shadow import model_shadow_warnings
 from primus_tui.hf.validate import FIELD_VALIDATORS, Problem, validate_fields
@@ -32,6 +32,10 @@ __all__ = [
     "ParamCount",
     "Problem",
     "audit_presets",
+    "default_base",
+    "fetch_cached",
+    "megatron_param_counts",
+    "padded_vocab_size",
     "fetch_config",
     "map_config",
     "megatron_param_count",

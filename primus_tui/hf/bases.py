@@ -1,18 +1,82 @@
-"""Rank the tree's model presets as `extends` bases for an HF model."""
+"""Rank the tree's model presets as `extends` bases for an HF model.
+
+Family match first (a llama preset for a llama model), then a related family (llama presets for
+Mistral), then the rest; within a tier, fewest keys to override, then name. `language_model.yaml`
+is the seed guide's Option A (generic base, set everything); the best same- or related-family
+preset is Option B (closest model, override the differences).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from primus_tui.config import ConfigError
+from primus_tui.hf.presets import ABSENT, RELATED, is_gpt_preset, preset_family, raw_value, same
+
+OPTION_A = "language_model.yaml"
 
 
 @dataclass
 class BaseCandidate:
     name: str
     family_match: bool
-    overrides: dict[str, tuple[object, object]] = field(default_factory=dict)
+    overrides: dict[str, tuple[object, object]] = field(default_factory=dict)  # key -> (base value, needed)
     reason: str = ""
     option: str | None = None  # "A" (language_model.yaml) | "B" (closest family preset) | None
 
 
+def needed_overrides(fields: dict, base_data: dict) -> dict[str, tuple[object, object]]:
+    """Keys whose value in the merged base differs from what the model needs."""
+    n_layers = fields.get("num_layers")
+    out: dict[str, tuple[object, object]] = {}
+    for key, value in fields.items():
+        have = raw_value(base_data, key)
+        if not same(key, have, value, n_layers):
+            out[key] = (None if have is ABSENT else have, value)
+    return out
+
+
 def rank_bases(mapping, tree) -> list[BaseCandidate]:
-    raise NotImplementedError
+    """Every loadable GPT model preset of `tree`, best first, with the keys each would need."""
+    family = mapping.family
+    out: list[BaseCandidate] = []
+    tiers: dict[str, int] = {}
+    for name in tree.model_presets():
+        try:
+            data = tree.load_preset(name, "models", "megatron").data
+        except ConfigError:
+            continue
+        if not is_gpt_preset(data):
+            continue
+        fam = preset_family(name, data)
+        overrides = needed_overrides(mapping.fields, data)
+        match = fam == family
+        related = bool(fam) and not match and (RELATED.get(family) == fam or RELATED.get(fam) == family)
+        if name == OPTION_A:
+            reason = f"generic base (Option A): {len(overrides)} keys to set"
+        elif match:
+            reason = f"same family ({family}): {len(overrides)} keys to override"
+        elif related:
+            reason = f"related family ({fam}): {len(overrides)} keys to override"
+        else:
+            reason = f"{'family ' + fam if fam else 'unknown family'}: {len(overrides)} keys to override"
+        out.append(BaseCandidate(name=name, family_match=match, overrides=overrides, reason=reason))
+        tiers[name] = 0 if match else 1 if related else 2
+    out.sort(key=lambda c: (tiers[c.name], len(c.overrides), c.name))
+    for cand in out:
+        if cand.name == OPTION_A:
+            cand.option = "A"
+    closest = next((c for c in out if tiers[c.name] < 2 and c.name != OPTION_A), None)
+    if closest is not None:
+        closest.option = "B"
+        closest.reason = "closest model (Option B), " + closest.reason
+    return out
+
+
+def default_base(candidates: list[BaseCandidate]) -> str:
+    """Option B when the tree has a preset of the model's family, else Option A."""
+    for option in ("B", "A"):
+        for cand in candidates:
+            if cand.option == option:
+                return cand.name
+    return candidates[0].name if candidates else OPTION_A
