@@ -17,7 +17,7 @@ from primus_tui.launch.command import trainer_argv
 from primus_tui.launch.env import DistEnv, check_port_free, resolve_dist_env
 from primus_tui.launch.errors import LaunchError
 from primus_tui.launch.outcome import decide
-from primus_tui.launch.preflight import Resolved, check_dependencies, resolve
+from primus_tui.launch.preflight import Resolved, check_batch, check_dependencies, resolve
 from primus_tui.launch.process import ProcessTree
 from primus_tui.launch.slurm import slurm_argv
 
@@ -167,6 +167,7 @@ def run(argv: Sequence[str]) -> int:
             raise LaunchError(f"{plan.argv[0]} not found: run `primus-cli slurm` on a Slurm login node", exit_code=1)
         return _execute(request, plan, resolved)
     plan = plan_direct(request, root)
+    check_batch(resolved, plan.world_size, request.command.config)
     if request.dry_run:
         return _dry_run(request, plan, resolved)
     check_dependencies(sys.executable)

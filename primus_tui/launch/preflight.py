@@ -48,6 +48,17 @@ def resolve(config: Path, overrides: list[str], primus_root: Path | None) -> Res
     return Resolved(values=module.values, model_file=model_file, framework=module.framework)
 
 
+def check_batch(resolved: Resolved, data_parallel_size: int, config: Path) -> None:
+    """global_batch_size must split into micro-batches over the ranks torchrun will start."""
+    from primus_tui.trainer.errors import UnsupportedConfig
+    from primus_tui.trainer.settings import TrainSettings
+
+    try:
+        TrainSettings.from_values(resolved.values).num_microbatches(data_parallel_size)
+    except UnsupportedConfig as exc:
+        raise LaunchError(f"{config}: {exc}") from None
+
+
 def missing_dependencies() -> list[str]:
     """Training packages that are not installed (found without importing them)."""
     missing = []
