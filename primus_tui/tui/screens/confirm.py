@@ -1,0 +1,46 @@
+"""Yes/no modal for anything that writes, overwrites or launches: the answer is the screen result."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask once; `y`/`n`/`escape` or the buttons. Dangerous questions focus "No" first."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, title: str, body: str = "", *, yes: str = "Yes", no: str = "Cancel", danger: bool = False) -> None:
+        super().__init__(classes="-danger" if danger else None)
+        self._title = title
+        self._body = body
+        self._yes = yes
+        self._no = no
+        self._danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self._title, id="dialog-title", markup=False)
+            if self._body:
+                with VerticalScroll(id="dialog-body"):
+                    yield Static(self._body, markup=False)
+            with Horizontal(id="dialog-buttons"):
+                yield Button(f"{self._yes} [y]", id="yes", variant="error" if self._danger else "primary")
+                yield Button(f"{self._no} [n]", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no" if self._danger else "#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

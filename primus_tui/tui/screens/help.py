@@ -1,0 +1,45 @@
+"""Help (`?` / F1): the keys and what each step is for, from the bindings actually defined."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP_TEXT = """\
+[b]primus-tui[/b] turns a Hugging Face model into a Primus/Megatron model YAML and experiment YAML,
+then runs [b]primus-cli direct[/b] and streams its log. The sidebar checklist is Primus's own
+four-step guide; each item ticks itself when its step is really done.
+
+[b]Steps[/b]
+  1 Model         Hugging Face repo id (and revision) or a local folder / config.json
+  2 Base          the preset the new model YAML extends (Option A or B)
+  3 Architecture  Megatron fields prefilled from config.json, checked as you type
+  4 Experiment    experiment file, training overrides, target tree, the file plan
+  5 Preview       the merged config exactly as Primus resolves it, with sources
+  6 Write & run   write the files, then launch (or dry-run) primus-cli direct
+
+[b]Keys[/b]
+  ctrl+n / ctrl+b   next / previous step      tab / shift+tab   move between fields
+  ctrl+o            write the files           ctrl+r            launch primus-cli direct
+  ctrl+x            cancel the running job    ctrl+s            save answers (headless replay)
+  ctrl+p            command palette           ? or F1           this help
+  ctrl+q            quit                      escape            close a dialog
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal with the keys; any of escape, q, ? or F1 closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help"):
+            yield Static("Help", id="help-title")
+            with VerticalScroll():
+                yield Static(HELP_TEXT, id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,483 @@
+"""The wizard screen: sidebar (steps + the guide's checklist), one pane per step in a ContentSwitcher.
+
+The screen dispatches only: an `Edit` from a pane -> new immutable `WizardState` -> one
+`StateChanged` message -> every pane `show()`s the state. Fetch, write and run go through the
+app's collaborators in workers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from primus_tui.tui.screens.confirm import ConfirmScreen
+from primus_tui.tui.view import StateView, build_view, step_of
+from primus_tui.tui.widgets.checklist import CheckItem, Checklist, StepInfo, StepNav
+from primus_tui.tui.widgets.step import Edit, StepPane
+from primus_tui.tui.widgets.step_arch import ArchStep
+from primus_tui.tui.widgets.step_base import BaseStep
+from primus_tui.tui.widgets.step_experiment import ExperimentStep
+from primus_tui.tui.widgets.step_launch import LaunchStep
+from primus_tui.tui.widgets.step_model import ModelStep
+from primus_tui.tui.widgets.step_preview import PreviewStep
+
+STEP_CLASSES: list[type[StepPane]] = [ModelStep, BaseStep, ArchStep, ExperimentStep, PreviewStep, LaunchStep]
+STEPS = [StepInfo(cls.STEP_ID, cls.TITLE) for cls in STEP_CLASSES]
+CHECK_LABELS = ("Choose a base", "Create model YAML", "Point experiment at it", "Run primus-cli direct")
+
+
+class WizardScreen(Screen):
+    """Hosts the six steps; `step` drives the switcher, the footer's Next/Back and the sidebar."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+b", "back", "Back", priority=True),
+        Binding("ctrl+o", "write", "Write", priority=True),
+        Binding("ctrl+r", "launch", "Launch", priority=True),
+        Binding("ctrl+x", "cancel_run", "Cancel run", priority=True),
+        Binding("ctrl+s", "save_answers", "Save", priority=True),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("escape", "cancel_fetch", "Cancel fetch"),
+    ]
+
+    step: reactive[int] = reactive(0, bindings=True)
+
+    class StateChanged(Message):
+        """The wizard state was rebuilt (one per form change, fetch, write or run)."""
+
+        def __init__(self, state: Any, what: str) -> None:
+            super().__init__()
+            self.state = state
+            self.what = what
+
+    def __init__(self, *, state: Any = None, primus_root: Path | None = None) -> None:
+        super().__init__()
+        from primus_tui.wizard import WizardState
+
+        self.state = state if state is not None else WizardState.new(primus_root)
+        self.view = StateView()
+        self.fetching = False
+        self.running = False
+        self.process = None  # the live ProcessRun
+        self.last_run = None  # RunResult of the last launch
+        self._preview_for: Any = None
+        self._refresh_pending = False
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(icon="▣")
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Static("Steps", classes="sidebar-title")
+                yield StepNav(STEPS, id="step-nav")
+                yield Static("Checklist", classes="sidebar-title")
+                yield Checklist(id="checklist")
+            with ContentSwitcher(initial=STEPS[0].id, id="steps"):
+                for cls in STEP_CLASSES:
+                    yield cls()
+        yield Static("", id="problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for pane in self.query(StepPane):
+            pane._filling = True
+            pane.fill(self.state)
+        self.call_after_refresh(self._end_fill)
+        self._refresh_now()
+        self.query_one("#model-ref").focus()
+
+    def _end_fill(self) -> None:
+        for pane in self.query(StepPane):
+            pane._filling = False
+
+    def pane(self, step_id: str) -> StepPane:
+        return self.query_one(f"#{step_id}", StepPane)
+
+    # -- state ----------------------------------------------------------------------------------
+    @on(Edit)
+    def _on_edit(self, event: Edit) -> None:
+        event.stop()
+        self.set_state(event.apply(self.state), event.what)
+
+    def set_state(self, state: Any, what: str) -> None:
+        self.state = state
+        self.post_message(self.StateChanged(state, what))
+
+    def on_wizard_screen_state_changed(self, event: "WizardScreen.StateChanged") -> None:
+        # Coalesce a burst of edits (typing) into one refresh per frame.
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.call_after_refresh(self._refresh_now)
+
+    def _refresh_now(self) -> None:
+        self._refresh_pending = False
+        state = self.state
+        self.view = view = build_view(state)
+        for pane in self.query(StepPane):
+            pane.show(state, view)
+        self.query_one(Checklist).show(
+            [CheckItem(label, item.done, item.reason) for label, item in zip(CHECK_LABELS, view.checklist)]
+        )
+        self._show_problems(view)
+        self._update_header()
+        if STEPS[self.step].id == "preview":
+            self._refresh_preview()
+        self.refresh_bindings()
+
+    def _show_problems(self, view: StateView) -> None:
+        bar = self.query_one("#problems", Static)
+        errors, warnings = view.errors, view.warnings
+        if not errors and not warnings:
+            bar.update(Content.styled("✔ no problems", "$text-success"))
+        else:
+            first = errors[0] if errors else warnings[0]
+            head = Content.assemble(
+                (f"✖ {len(errors)} error{'s' * (len(errors) != 1)}", "$text-error bold" if errors else "$text-muted"),
+                "  ",
+                (f"⚠ {len(warnings)} warning{'s' * (len(warnings) != 1)}", "$text-warning" if warnings else "$text-muted"),
+                "  ",
+                (f"step {_step_number(step_of(first.path))}: {first}", "$text-error" if errors else "$text-warning"),
+            )
+            bar.update(head)
+        bar.set_class(bool(errors), "-errors")
+
+    def _update_header(self) -> None:
+        s = self.state
+        model = s.answers.model.ref or "no model yet"
+        tree = "bundled tree" if s.answers.target.primus_root is None else str(s.root or s.answers.target.primus_root)
+        self.title = "primus-tui"
+        self.sub_title = f"{model}  →  {tree}"
+
+    # -- navigation -----------------------------------------------------------------------------
+    def watch_step(self, step: int) -> None:
+        step_id = STEPS[step].id
+        self.query_one(ContentSwitcher).current = step_id
+        self.query_one(StepNav).show_current(step_id)
+        if step_id == "preview":
+            self._refresh_preview()
+        self.call_after_refresh(self._focus_first, self.pane(step_id))
+
+    def _focus_first(self, pane: StepPane) -> None:
+        focused = self.focused
+        if focused is not None and (pane in focused.ancestors or isinstance(focused, StepNav)):
+            return
+        for widget in pane.query("*"):
+            if widget.focusable and widget.display:
+                widget.focus()
+                return
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return True if self.can_advance() else None
+        if action == "back":
+            return True if self.step > 0 else None
+        if action == "cancel_run":
+            return True if self.running else False
+        if action in ("write", "launch"):
+            return None if self.running or self.view.errors else True
+        if action == "cancel_fetch":
+            return True if self.fetching else False
+        return True
+
+    def can_advance(self) -> bool:
+        step_id = STEPS[self.step].id
+        if self.step >= len(STEPS) - 1:
+            return False
+        if step_id == "model":
+            return self.state.mapping is not None and not self.view.errors_for("model")
+        return not self.view.errors_for(step_id)
+
+    def action_next(self) -> None:
+        if self.can_advance():
+            self.step += 1
+
+    def action_back(self) -> None:
+        self.step = max(self.step - 1, 0)
+
+    def action_goto(self, step_id: str) -> None:
+        self.step = next(i for i, s in enumerate(STEPS) if s.id == step_id)
+
+    @on(StepNav.Jump)
+    def _jump(self, event: StepNav.Jump) -> None:
+        self.action_goto(event.step_id)
+
+    # -- step 1: fetch --------------------------------------------------------------------------
+    def action_fetch(self) -> None:
+        self.query_one(ModelStep).request_fetch()
+
+    @on(ModelStep.FetchRequested)
+    def _fetch(self, event: ModelStep.FetchRequested) -> None:
+        pane = self.query_one(ModelStep)
+        if not event.ref:
+            pane.show_error("Enter a Hugging Face repo id (org/name) or a local folder / config.json path first.")
+            return
+        fetch = self.app.collab.fetch_config
+        ref, revision = event.ref, event.revision
+        self.fetching = True
+        self.refresh_bindings()
+        pane.set_busy(True, f"Fetching config.json for {ref} …  (escape cancels)")
+        self.run_worker(lambda: fetch(ref, revision), name="fetch", group="fetch", exclusive=True, thread=True, exit_on_error=False)
+
+    @on(ModelStep.CancelRequested)
+    def action_cancel_fetch(self) -> None:
+        if not self.fetching:
+            return
+        self.workers.cancel_group(self, "fetch")  # a blocked download thread is left to finish; its result is dropped
+        self._fetch_done()
+        self.query_one(ModelStep).show_error("Fetch cancelled.")
+
+    def _fetch_done(self) -> None:
+        self.fetching = False
+        self.refresh_bindings()
+        self.query_one(ModelStep).set_busy(False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "fetch" or worker.is_cancelled:
+            return
+        if event.state == WorkerState.SUCCESS:
+            self._fetch_done()
+            self._model_loaded(worker.result)
+        elif event.state == WorkerState.ERROR:
+            self._fetch_done()
+            self.query_one(ModelStep).show_error(_error_text(worker.error))
+
+    def _model_loaded(self, cfg: Any) -> None:
+        previous = self.state.answers.model.ref
+        state = self.state.with_hf(cfg)
+        if state.answers.model.ref != previous and state.answers.architecture:
+            state = state.set_answer("architecture", {})  # edits of another model do not carry over
+        self.set_state(state, "model")
+        self.query_one(ModelStep).show_error("")
+
+    # -- step 5: preview ------------------------------------------------------------------------
+    def _refresh_preview(self) -> None:
+        from primus_tui.errors import UserError, one_line
+        from primus_tui.tui.view import preview_data
+
+        state = self.state
+        if self._preview_for is state:
+            return
+        self._preview_for = state
+        pane = self.query_one(PreviewStep)
+        if self.view.errors:
+            pane.show_blocked(self.view.errors)
+            return
+        try:
+            res, diff, model_yaml, exp_yaml = preview_data(state)
+        except UserError as exc:
+            pane.show_error(one_line(exc))
+            return
+        pane.show_preview(state, res, diff, model_yaml, exp_yaml)
+
+    # -- step 6: write --------------------------------------------------------------------------
+    @property
+    def launch_pane(self) -> LaunchStep:
+        return self.query_one(LaunchStep)
+
+    @on(LaunchStep.Action)
+    async def _launch_button(self, event: LaunchStep.Action) -> None:
+        event.stop()
+        await self.run_action(event.action)
+
+    def action_write(self) -> None:
+        self._write_worker()
+
+    @work(exclusive=True, group="write", exit_on_error=False)
+    async def _write_worker(self) -> bool:
+        return await self.write_files()
+
+    async def write_files(self) -> bool:
+        """Plan against the disk now; ask; write atomically. Returns True when the files are on disk."""
+        from primus_tui.errors import UserError, one_line
+        from primus_tui.wizard import execute
+
+        pane = self.launch_pane
+        if self.view.errors:
+            pane.set_message(f"Not written: {len(self.view.errors)} problem(s) to fix first: {self.view.errors[0]}", "error")
+            return False
+        state = self.state
+        try:
+            plan = state.plan()
+        except UserError as exc:
+            pane.set_message(f"Not written: {one_line(exc)}", "error")
+            return False
+        if not plan.pending:
+            pane.set_message("Files already written and up to date.", "success")
+            self._refresh_now()
+            return True
+        force = False
+        if plan.conflicts:
+            names = ", ".join(f.display for f in plan.conflicts)
+            body = "\n".join(f.diff for f in plan.conflicts)
+            ok = await self.app.push_screen_wait(
+                ConfirmScreen(f"Overwrite {names}? It exists and differs.", body, yes="Overwrite", no="Keep", danger=True)
+            )
+            if not ok:
+                pane.set_message(f"Write refused: {names} exists and differs; not overwritten (nothing written).", "error")
+                return False
+            force = True
+        else:
+            body = plan.render(diffs=False) + f"\ninto {plan.root}"
+            if not await self.app.push_screen_wait(ConfirmScreen(f"Write {len(plan.pending)} file(s)?", body, yes="Write")):
+                pane.set_message("Nothing written.")
+                return False
+        try:
+            written = execute(plan, force=force)
+            res = state.verify()
+        except UserError as exc:
+            pane.set_message(f"Write failed: {one_line(exc)}", "error")
+            return False
+        names = ", ".join(f.display for f in written)
+        if res.mismatches:
+            bad = "; ".join(f"{k}: resolves {g!r}, asked {a!r}" for k, (a, g) in res.mismatches.items())
+            pane.set_message(f"Wrote {names}, but the resolved config differs: {bad}", "error")
+        else:
+            pane.set_message(f"Wrote {names}. The written files resolve to the asked architecture.", "success")
+        self.post_message(self.StateChanged(self.state, "write"))
+        return True
+
+    # -- step 6: launch -------------------------------------------------------------------------
+    def action_launch(self) -> None:
+        self._launch_worker(self.launch_pane.dry_run)
+
+    def action_dry_run(self) -> None:
+        self._launch_worker(True)
+
+    @work(exclusive=True, group="launch", exit_on_error=False)
+    async def _launch_worker(self, dry_run: bool) -> None:
+        if self.running:
+            return
+        if STEPS[self.step].id != "launch":
+            self.action_goto("launch")
+        if not await self.write_files():
+            return
+        mode = "dry-run" if dry_run else "run"
+        self.set_state(self.state.with_launch(mode), "launch.mode")
+        state = self.state
+        pane = self.launch_pane
+        try:
+            argv = self.app.collab.build_command(state, mode)
+        except Exception as exc:  # noqa: BLE001 - shown in place, never a traceback
+            pane.set_message(f"Cannot build the launch command: {_error_text(exc)}", "error")
+            return
+        body = " ".join(argv) + f"\n\nin {state.root}"
+        title = "Dry run primus-cli (prints the command and config, trains nothing)?" if dry_run else "Launch primus-cli?"
+        if not await self.app.push_screen_wait(ConfirmScreen(title, body, yes="Launch")):
+            pane.set_message("Not launched.")
+            return
+        self._run_worker(state, mode, argv)
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def _run_worker(self, state: Any, mode: str, argv: list[str]) -> None:
+        import os
+
+        from primus_tui.launch import parse_line
+        from primus_tui.tui.runner import ProcessRun
+
+        pane = self.launch_pane
+        panel = pane.run_panel
+        panel.reset()
+        log_path = self._log_path(state)
+        env = {**os.environ, **dict(self.app.collab.run_env or {})}
+
+        def on_lines(lines: list[str]) -> None:
+            panel.log.feed(lines)
+            steps = [s for s in (parse_line(line) for line in lines if "iteration" in line) if s is not None]
+            if steps:
+                panel.add_steps(steps)
+
+        self.process = run = ProcessRun(argv, cwd=state.root, env=env, log_path=log_path, on_lines=on_lines)
+        self.running = True
+        pane.set_running(True)
+        self.refresh_bindings()
+        panel.set_status("running", f"{mode}: {Path(argv[0]).name} {' '.join(argv[1:3])} …", [f"log: {log_path}"])
+        try:
+            result = await run.run()
+        finally:
+            self.running = False
+            self.process = None
+            pane.set_running(False)
+            self.refresh_bindings()
+        panel.log.flush()
+        self.last_run = result
+        self._show_result(panel, mode, result)
+        code = result.returncode if result.returncode is not None else 127
+        self.set_state(self.state.with_run_result(mode, code, argv), "run")
+
+    def _show_result(self, panel: Any, mode: str, result: Any) -> None:
+        where = [f"log saved: {result.log_path}"] if result.log_path else []
+        if result.error:
+            panel.set_status("failed", f"{mode} did not start: {result.error}", where)
+        elif result.cancelled:
+            panel.set_status("cancelled", f"{mode} cancelled (exit {result.returncode})", where)
+        elif result.returncode == 0:
+            panel.set_status("finished", f"{mode} finished (exit 0), {result.lines:,} log lines", where)
+        else:
+            panel.set_status("failed", f"{mode} failed (exit {result.returncode}); last lines:", [*result.tail[-6:], *where])
+
+    def _log_path(self, state: Any) -> Path:
+        folder = self.app.collab.log_dir or (Path(state.root) / "output" / "primus-tui-logs")
+        stem = Path(state.experiment_file or "run").stem
+        return Path(folder) / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+
+    def action_cancel_run(self) -> None:
+        if self.process is not None:
+            self.process.cancel()
+            self.launch_pane.run_panel.set_status("running", "cancelling: SIGTERM sent to the process group …")
+
+    # -- answers --------------------------------------------------------------------------------
+    def action_save_answers(self) -> None:
+        self._save_worker()
+
+    @work(exclusive=True, group="save", exit_on_error=False)
+    async def _save_worker(self) -> None:
+        from primus_tui.errors import UserError, one_line
+        from primus_tui.tui.screens.save_answers import SaveAnswersScreen
+        from primus_tui.wizard.fsio import write_files_atomic
+
+        default = self.app.collab.answers_path or Path.cwd() / f"{self.state.name or 'primus-tui'}-answers.yaml"
+        chosen = await self.app.push_screen_wait(SaveAnswersScreen(str(default)))
+        if not chosen:
+            return
+        path = Path(chosen).expanduser().resolve()
+        try:
+            text = self.state.to_answers_yaml()
+            if path.exists() and path.read_text(encoding="utf-8") != text:
+                if not await self.app.push_screen_wait(
+                    ConfirmScreen(f"Overwrite {path}?", "It exists and differs.", yes="Overwrite", no="Keep", danger=True)
+                ):
+                    self.notify(f"Not saved: {path} kept as it was.", severity="warning")
+                    return
+            write_files_atomic([(path, text)])
+        except (UserError, OSError) as exc:
+            self.notify(f"Answers not saved: {one_line(exc)}", severity="error", timeout=8)
+            return
+        self.saved_answers = path
+        self.notify(f"Answers saved: {path}")
+
+
+def _step_number(step_id: str) -> int:
+    return next((i for i, s in enumerate(STEPS, 1) if s.id == step_id), 1)
+
+
+def _error_text(exc: BaseException | None) -> str:
+    from primus_tui.errors import UserError, one_line
+
+    if exc is None:
+        return "unknown error"
+    if isinstance(exc, UserError):
+        return one_line(exc)
+    return f"{type(exc).__name__}: {one_line(exc)}"

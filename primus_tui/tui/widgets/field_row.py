@@ -1,0 +1,104 @@
+"""One form row: key, a one-line Input, where the value comes from, and the row's problem (if any)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.validation import Validator
+from textual.widgets import Input, Label, Static
+
+
+class FieldRow(Vertical):
+    """`key  [value]  source` on one line; a message line below only when there is something to say."""
+
+    DEFAULT_CSS = """
+    FieldRow { height: auto; }
+    FieldRow > Horizontal { height: 1; }
+    FieldRow .fr-key { width: 26; color: $text; }
+    FieldRow Input { width: 1fr; max-width: 30; }
+    FieldRow .fr-source { width: 1fr; color: $text-muted; padding-left: 1; }
+    FieldRow .fr-message { height: auto; padding-left: 26; }
+    FieldRow .fr-message.-error { color: $text-error; }
+    FieldRow .fr-message.-warning { color: $text-warning; }
+    FieldRow.-changed .fr-key { text-style: bold; }
+    """
+
+    def __init__(
+        self,
+        key: str,
+        value: str,
+        source: str = "",
+        *,
+        label: str | None = None,
+        placeholder: str = "",
+        validators: list[Validator] | None = None,
+        input_id: str | None = None,
+    ) -> None:
+        super().__init__(classes="field-row")
+        self.key = key
+        self._value = value
+        self._source = source
+        self._label = label or key
+        self._placeholder = placeholder
+        self._validators = validators or []
+        self._input_id = input_id
+        self._field_message = ""  # from the Input's validator
+        self._state_message: tuple[str, str] = ("", "")  # (severity, text) from the core's checks
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self._label, classes="fr-key")
+            yield Input(
+                self._value,
+                placeholder=self._placeholder,
+                compact=True,
+                validators=self._validators,
+                id=self._input_id,
+                valid_empty=True,
+            )
+            yield Label(self._source, classes="fr-source")
+        yield Static("", classes="fr-message")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def value(self) -> str:
+        return self.input.value
+
+    def set_value(self, value: str) -> None:
+        if self.input.value != value:
+            self.input.value = value
+
+    def set_source(self, source: str) -> None:
+        if source != self._source:
+            self._source = source
+            self.query_one(".fr-source", Label).update(source)
+
+    def set_field_message(self, text: str) -> None:
+        """The Input validator's verdict (live, per keystroke)."""
+        self._field_message = text
+        self._render_message()
+
+    def set_state_message(self, severity: str, text: str) -> None:
+        """The core's verdict for this key (cross-field checks included)."""
+        if (severity, text) != self._state_message:
+            self._state_message = (severity, text)
+            self._render_message()
+
+    @property
+    def message(self) -> str:
+        return self._field_message or self._state_message[1]
+
+    def _render_message(self) -> None:
+        box = self.query_one(".fr-message", Static)
+        severity, text = ("error", self._field_message) if self._field_message else self._state_message
+        box.display = bool(text)
+        box.set_class(severity == "error", "-error")
+        box.set_class(severity == "warning", "-warning")
+        box.update(Content(f"{'✖' if severity == 'error' else '⚠'} {text}") if text else "")
+
+    def on_mount(self) -> None:
+        self._render_message()

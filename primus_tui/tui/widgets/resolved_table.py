@@ -1,0 +1,91 @@
+"""Every resolved key with its value and source file:line; a filter box; shadowed keys highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from rich.text import Text
+from textual.widgets import DataTable, Input, Label
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One row: dotted key, value as YAML, where it came from, and why it is notable."""
+
+    key: str
+    value: str
+    source: str
+    shadowed: bool = False
+    note: str = ""
+
+
+class ResolvedTable(Vertical):
+    """Type in the filter to narrow by key, value or source (substring, case-insensitive)."""
+
+    DEFAULT_CSS = """
+    ResolvedTable { height: 1fr; }
+    ResolvedTable DataTable { height: 1fr; }
+    ResolvedTable #key-count { color: $text-muted; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[KeyRow] = []
+        self.shown: list[KeyRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter keys, values or sources (e.g. seq_length, shadowed, overrides)", id="key-filter")
+        yield Label("", id="key-count")
+        yield DataTable(id="key-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("key", "value", "source")
+        self.watch(self.app, "theme", lambda _: self._refill(), init=False)
+
+    def set_rows(self, rows: Sequence[KeyRow]) -> None:
+        rows = list(rows)
+        if rows == self.rows:
+            return
+        self.rows = rows
+        self._refill()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._refill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(DataTable).focus()
+
+    def _refill(self) -> None:
+        needle = self.query_one("#key-filter", Input).value.strip().lower()
+        if needle:
+            shown = [r for r in self.rows if needle in f"{r.key}\0{r.value}\0{r.source}\0{r.note}".lower()]
+        else:
+            shown = self.rows
+        self.shown = shown
+        table = self.query_one(DataTable)
+        table.clear()
+        # DataTable measures rich Text (not Content); colours come from the current theme.
+        theme = self.app.theme_variables
+        colors = (theme.get("text-warning", "yellow"), theme.get("text-muted", "grey50"))
+        table.add_rows(_cells(r, colors) for r in shown)
+        shadowed = sum(r.shadowed for r in self.rows)
+        extra = f", {shadowed} shadowed" if shadowed else ""
+        self.query_one("#key-count", Label).update(f"{len(shown)} of {len(self.rows)} keys{extra}")
+
+
+def _cells(row: KeyRow, colors: tuple[str, str]) -> tuple:
+    warning, muted = colors
+    if row.shadowed:
+        key = Text(f"! {row.key}", style=f"bold {warning}")
+        source = Text(f"{row.source}  ({row.note})" if row.note else row.source, style=warning)
+        return key, Text(_clip(row.value)), source
+    return Text(row.key), Text(_clip(row.value)), Text(row.source, style=muted)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

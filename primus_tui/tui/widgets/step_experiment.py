@@ -1,0 +1,199 @@
+"""Step 4: names and paths, training overrides, target tree, and the resulting file plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Input, Static
+
+from primus_tui.config.render import scalar_yaml
+from primus_tui.tui.validators import CoreValidator, parse_scalar
+from primus_tui.tui.widgets.field_row import FieldRow
+from primus_tui.tui.widgets.file_plan import FilePlanView
+from primus_tui.tui.widgets.step import StepPane
+
+# (answers path, label) of the experiment meta rows; each maps to one core step call.
+META_ROWS = (
+    ("name", "model preset name"),
+    ("experiment.file", "experiment file"),
+    ("experiment.exp_name", "exp_name"),
+    ("experiment.work_group", "work_group"),
+    ("experiment.user_name", "user_name"),
+    ("experiment.workspace", "workspace"),
+    ("experiment.config", "module config"),
+    ("target.primus_root", "target tree"),
+)
+OVERRIDE_ROWS = (
+    "mock_data",
+    "train_iters",
+    "micro_batch_size",
+    "global_batch_size",
+    "seq_length",
+    "lr",
+    "min_lr",
+    "tensor_model_parallel_size",
+    "pipeline_model_parallel_size",
+    "expert_model_parallel_size",
+)
+
+
+def _type_rule(key: str):
+    """The core's type rule for a training override, as a plain `(value) -> (ok, message)`."""
+    from primus_tui.wizard.schema import type_problem
+    from primus_tui.wizard.state import OVERRIDE_RULES
+
+    rule = OVERRIDE_RULES.get(key)
+    if rule is None:
+        return None
+    kinds, minimum = rule
+
+    def check(value: object) -> tuple[bool, str]:
+        problem = type_problem(key, value, kinds)
+        if problem is not None:
+            return False, problem.message
+        if minimum is not None and isinstance(value, (int, float)) and not isinstance(value, bool) and value < minimum:
+            return False, f"must be >= {minimum}, got {value}"
+        return True, ""
+
+    return check
+
+
+class ExperimentStep(StepPane):
+    """Meta rows, override rows (blank = not set), an `add key=value` row, the file plan."""
+
+    STEP_ID = "experiment"
+    TITLE = "Experiment"
+    PURPOSE = "The experiment YAML that points at your model (the guide's step 4), and where both files go."
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._known: dict[str, str] = {}
+        self._extra_keys: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.PURPOSE, classes="purpose")
+        yield Static("Names and paths", classes="section")
+        with Vertical(id="exp-meta"):
+            for path, label in META_ROWS:
+                yield FieldRow(path, "", label=label, input_id=_id(path))
+        yield Static("Training overrides (blank: not set)", classes="section")
+        with Vertical(id="exp-overrides"):
+            for key in OVERRIDE_ROWS:
+                rule = _type_rule(key)
+                yield FieldRow(
+                    f"experiment.overrides.{key}",
+                    "",
+                    label=key,
+                    validators=[CoreValidator(rule, allow_blank=True)] if rule else [],
+                    input_id=_id(f"overrides.{key}"),
+                )
+        yield Static("", id="exp-extra", classes="hint")
+        yield FieldRow("add", "", label="add override", placeholder="key=value", input_id="exp-add")
+        yield Static("File plan", classes="section")
+        yield FilePlanView(id="exp-plan")
+
+    # -- state -> form -----------------------------------------------------------------------
+    def fill(self, state: Any) -> None:
+        for row in self.query(FieldRow):
+            if row.key == "add":
+                continue
+            text = self._text_of(state, row.key)
+            self._known[row.key] = text
+            row.set_value(text)
+
+    def _text_of(self, state: Any, path: str) -> str:
+        a = state.answers
+        exp = a.experiment
+        if path == "name":
+            return a.name or ""
+        if path == "target.primus_root":
+            return a.target.primus_root or ""
+        if path.startswith("experiment.overrides."):
+            key = path.removeprefix("experiment.overrides.")
+            return scalar_yaml(exp.overrides[key]) if key in exp.overrides else ""
+        value = getattr(exp, path.removeprefix("experiment."))
+        return "" if value is None else str(value)
+
+    def show(self, state: Any, view: Any) -> None:
+        name = state.name or "<name>"
+        placeholders = {
+            "name": name,
+            "experiment.file": state.experiment_file or f"{name}-pretrain.yaml",
+            "experiment.exp_name": state.exp_name,
+            "target.primus_root": "bundled tree",
+            "experiment.overrides.seq_length": f"{state.overrides().get('seq_length')} (from max_position_embeddings)",
+        }
+        problems = view.problems if view is not None else []
+        for row in self.query(FieldRow):
+            if row.key in placeholders:
+                row.input.placeholder = str(placeholders[row.key])
+            hit = next((p for p in problems if p.path == row.key or p.path.startswith(row.key + " ")), None)
+            row.set_state_message(hit.severity if hit else "", hit.message if hit else "")
+        shown = {f"{k}" for k in OVERRIDE_ROWS}
+        extra = {k: v for k, v in state.answers.experiment.overrides.items() if k not in shown}
+        self.query_one("#exp-extra", Static).update(
+            Content.styled("also set: " + ", ".join(f"{k}: {scalar_yaml(v)}" for k, v in extra.items()), "$text-muted")
+            if extra else ""
+        )
+        blocked = ""
+        if view is not None and view.plan is None and view.errors:
+            blocked = f"Blocked by {len(view.errors)} problem(s): {view.errors[0]}"
+        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked)
+
+    # -- form -> state -------------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        row = next((a for a in event.input.ancestors if isinstance(a, FieldRow)), None)
+        if row is None:
+            return
+        event.stop()
+        result = event.validation_result
+        row.set_field_message("" if result is None or result.is_valid else "; ".join(result.failure_descriptions))
+        if row.key == "add" or self._known.get(row.key) == event.value:
+            return
+        self._known[row.key] = event.value
+        self.edit(row.key, _apply_for(row.key, event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        row = next((a for a in event.input.ancestors if isinstance(a, FieldRow)), None)
+        if row is None or row.key != "add":
+            return
+        event.stop()
+        key, sep, raw = event.value.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            row.set_field_message("expected key=value, e.g. log_interval=1")
+            return
+        row.set_field_message("")
+        value = parse_scalar(raw)
+        event.input.value = ""
+        self.edit(f"experiment.overrides.{key}", lambda s: s.set_override(key, value))
+        if key in OVERRIDE_ROWS:
+            text = scalar_yaml(value)
+            self._known[f"experiment.overrides.{key}"] = text
+            self.query_one(f"#{_id('overrides.' + key)}", Input).value = text
+
+
+def _id(path: str) -> str:
+    return "exp-" + path.replace(".", "-").replace("_", "-")
+
+
+def _apply_for(path: str, text: str):
+    """The one core call a meta/override row makes."""
+    stripped = text.strip()
+    if path == "name":
+        return lambda s: s.with_name(stripped or None)
+    if path == "target.primus_root":
+        return lambda s: s.with_target(stripped or None)
+    if path.startswith("experiment.overrides."):
+        key = path.removeprefix("experiment.overrides.")
+        if not stripped:
+            return lambda s: s.unset_override(key)
+        value = parse_scalar(stripped)
+        return lambda s: s.set_override(key, value)
+    field = path.removeprefix("experiment.")
+    if field in ("file", "exp_name"):
+        return lambda s: s.with_experiment(**{field: stripped or None})
+    return lambda s: s.with_experiment(**{field: stripped})

@@ -1,0 +1,107 @@
+"""Step 6: write the files (asks first, never clobbers), then run or dry-run `primus-cli direct`."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Static
+
+from primus_tui.tui.widgets.file_plan import FilePlanView
+from primus_tui.tui.widgets.run_panel import RunPanel
+from primus_tui.tui.widgets.step import StepPane
+
+
+class LaunchStep(StepPane):
+    """Plan, command, options, buttons, and the live run panel."""
+
+    STEP_ID = "launch"
+    TITLE = "Write & Launch"
+    PURPOSE = "Write both files atomically, then run the guide's verification: ./primus-cli direct -- train pretrain."
+
+    class Action(Message):
+        """A button asked the screen to run one of its actions (write / launch / dry_run / cancel_run)."""
+
+        def __init__(self, action: str) -> None:
+            super().__init__()
+            self.action = action
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.PURPOSE, classes="purpose")
+        yield FilePlanView(id="launch-plan")
+        yield Static("", id="launch-command", classes="command")
+        with Vertical(id="launch-options"):
+            yield Checkbox("dry run (--dry-run: print command and config, train nothing)", id="launch-dry-run", compact=True)
+            yield Checkbox("single process (--single)", id="launch-single", compact=True)
+        with Horizontal(classes="buttons"):
+            yield Button("Write files ^o", id="btn-write", compact=True, variant="primary")
+            yield Button("Launch ^r", id="btn-launch", compact=True, variant="success")
+            yield Button("Cancel run ^x", id="btn-cancel", compact=True, variant="error", disabled=True)
+        yield Static("", id="launch-message")
+        yield RunPanel(id="run-panel")
+
+    def fill(self, state: Any) -> None:
+        launch = state.answers.launch
+        self.query_one("#launch-dry-run", Checkbox).value = launch.mode == "dry-run"
+        self.query_one("#launch-single", Checkbox).value = bool(launch.single)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.query_one("#launch-dry-run", Checkbox).value
+
+    _last: tuple[Any, Any] | None = None
+
+    def show(self, state: Any, view: Any) -> None:
+        self._last = (state, view)
+        blocked = ""
+        if view is not None and view.plan is None and view.errors:
+            blocked = f"Blocked by {len(view.errors)} problem(s): {view.errors[0]}"
+        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked)
+        command = ""
+        if state.tree is not None and state.experiment_rel is not None:
+            argv = state.command_for("dry-run" if self.dry_run else "run")
+            command = "$ " + " ".join(shlex.quote(a) for a in _relative(argv, state.root))
+        self.query_one("#launch-command", Static).update(Content(command))
+
+    def set_running(self, running: bool) -> None:
+        self.query_one("#btn-cancel", Button).disabled = not running
+        self.query_one("#btn-launch", Button).disabled = running
+        self.query_one("#btn-write", Button).disabled = running
+
+    def set_message(self, text: str, severity: str = "info") -> None:
+        box = self.query_one("#launch-message", Static)
+        box.set_class(severity == "error", "error-box")
+        box.set_class(severity == "success", "ok-text")
+        box.update(Content(text))
+
+    @property
+    def message(self) -> str:
+        return str(self.query_one("#launch-message", Static).content)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = {"btn-write": "write", "btn-launch": "launch", "btn-cancel": "cancel_run"}.get(event.button.id or "")
+        if action:
+            self.post_message(self.Action(action))
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if event.checkbox.id == "launch-single":
+            value = event.value
+            self.edit("launch.single", lambda s: s.with_launch(single=value))
+        elif event.checkbox.id == "launch-dry-run" and self._last is not None:
+            self.show(*self._last)
+
+    @property
+    def run_panel(self) -> RunPanel:
+        return self.query_one(RunPanel)
+
+
+def _relative(argv: list[str], root: Any) -> list[str]:
+    """Show `./primus-cli` and root-relative paths, as the guide writes the command."""
+    prefix = f"{root}/"
+    return ["./" + a[len(prefix):] if i == 0 and a.startswith(prefix) else a.removeprefix(prefix) for i, a in enumerate(argv)]

@@ -1,0 +1,123 @@
+"""Step 1: which Hugging Face model. Repo id + revision or a local path; fetch runs in a worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
+
+from primus_tui.tui.widgets.step import StepPane
+
+
+class ModelStep(StepPane):
+    """Repo id / path and revision; `enter` or the button fetches; `escape` cancels a fetch."""
+
+    STEP_ID = "model"
+    TITLE = "Model"
+    PURPOSE = "The Hugging Face model to pretrain: a repo id (optionally a revision) or a local folder / config.json."
+
+    class FetchRequested(Message):
+        def __init__(self, ref: str, revision: str | None) -> None:
+            super().__init__()
+            self.ref = ref
+            self.revision = revision
+
+    class CancelRequested(Message):
+        pass
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.PURPOSE, classes="purpose")
+        yield Label("Repo id or local path", classes="field-label")
+        yield Input(placeholder="TinyLlama/TinyLlama-1.1B-Chat-v1.0  or  ./my-model/", id="model-ref")
+        yield Label("Revision (branch, tag or commit; blank = main)", classes="field-label")
+        yield Input(placeholder="main", id="model-revision")
+        with Horizontal(classes="buttons"):
+            yield Button("Fetch config.json", id="fetch", variant="primary")
+            yield Button("Cancel fetch", id="cancel-fetch", disabled=True)
+        yield LoadingIndicator(id="fetch-spinner")
+        yield Static("", id="model-error", classes="error-box")
+        yield Static("", id="model-summary")
+
+    def on_mount(self) -> None:
+        self.query_one("#fetch-spinner").display = False
+        self.query_one("#model-error").display = False
+
+    # -- form ---------------------------------------------------------------------------------
+    def fill(self, state: Any) -> None:
+        model = state.answers.model
+        self.query_one("#model-ref", Input).value = model.ref or ""
+        self.query_one("#model-revision", Input).value = model.revision or ""
+
+    def form(self) -> tuple[str, str | None]:
+        ref = self.query_one("#model-ref", Input).value.strip()
+        revision = self.query_one("#model-revision", Input).value.strip() or None
+        return ref, revision
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.request_fetch()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "fetch":
+            self.request_fetch()
+        elif event.button.id == "cancel-fetch":
+            self.post_message(self.CancelRequested())
+
+    def request_fetch(self) -> None:
+        ref, revision = self.form()
+        self.post_message(self.FetchRequested(ref, revision))
+
+    # -- presentation -------------------------------------------------------------------------
+    def set_busy(self, busy: bool, text: str = "") -> None:
+        self.query_one("#fetch-spinner").display = busy
+        self.query_one("#cancel-fetch", Button).disabled = not busy
+        self.query_one("#fetch", Button).disabled = busy
+        if busy:
+            self.show_error("")
+            self.query_one("#model-summary", Static).update(Content.styled(text, "$text-muted"))
+
+    def show_error(self, message: str) -> None:
+        box = self.query_one("#model-error", Static)
+        box.display = bool(message)
+        box.update(Content(message))
+
+    def show_summary(self, lines: list[tuple[str, str]]) -> None:
+        width = max((len(k) for k, _ in lines), default=0)
+        content = Content("\n").join(
+            Content.assemble((f"{key:<{width}}  ", "$text-muted"), value) for key, value in lines
+        )
+        self.query_one("#model-summary", Static).update(content)
+
+    def show(self, state: Any, view: Any) -> None:
+        hf, mapping = state.hf, state.mapping
+        if hf is None:
+            return
+        lines = [
+            ("model", str(hf.repo_id or hf.path)),
+            ("revision", f"{hf.revision or 'main'} @ {hf.commit_sha or 'local files'}"),
+        ]
+        if not hf.repo_id:
+            lines.append(("config.json", str(hf.path)))
+        if mapping is not None:
+            lines.append(("model_type", f"{mapping.model_type} (family {mapping.family})"))
+            f = mapping.fields
+            shape = ", ".join(
+                f"{label} {f[key]}" for key, label in
+                (("num_layers", "layers"), ("hidden_size", "hidden"), ("num_attention_heads", "heads"),
+                 ("num_query_groups", "kv groups"), ("vocab_size", "vocab")) if key in f
+            )
+            lines.append(("shape", shape))
+            if mapping.unsupported:
+                lines.append(("unsupported", "; ".join(k for k, _ in mapping.unsupported)))
+        if view is not None and view.param_count is not None:
+            lines.append(("parameters", f"{view.param_count.total:,}"))
+        lines.append(("next", "ctrl+n: choose the base preset"))
+        self.show_summary(lines)
