@@ -168,7 +168,7 @@ def architecture(values: Mapping[str, Any], vocab_size: int | None = None) -> Ar
     position = values.get("position_embedding_type") or "learned_absolute"
     if position not in POSITION_EMBEDDINGS:
         raise UnsupportedConfig("position_embedding_type", f"{position!r} is not supported (use rope or learned_absolute)")
-    rotary_percent = float(values.get("rotary_percent") or 1.0)
+    rotary_percent = float(1.0 if values.get("rotary_percent") is None else values["rotary_percent"])
     if position == "rope" and not 0.0 < rotary_percent <= 1.0:
         raise UnsupportedConfig("rotary_percent", f"must be in (0, 1], got {rotary_percent!r}")
     if values.get("rope_type") not in (None, "rope"):

@@ -124,6 +124,8 @@ def resolve_tokenizer(values: Mapping[str, Any], *, mock_data: bool) -> tuple[To
             f"{vocab_size} from the config"
         )
         return info, warning
+    if not name:
+        raise UnsupportedConfig("tokenizer_model", "is required to train on real data (or tokenizer_type: NullTokenizer)")
     raise UnsupportedConfig(
         "tokenizer_model",
         f"{name!r} is not in the HF cache ({_hub_cache()}) and the Hub is not contacted; "
