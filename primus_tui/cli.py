@@ -13,12 +13,16 @@ import sys
 # name -> module under primus_tui.commands exposing add_arguments(parser) and run(args) -> int
 SUBCOMMANDS = {
     "resolve": "Print the merged module config of an experiment (Primus's own merge rules).",
+    "import": "Hugging Face config.json -> Primus model YAML (exact Megatron fields, checks, param counts).",
+    "audit": "Compare Primus model presets with the Hugging Face configs they name.",
 }
 WIZARD_MODULE = "wizard_main"
+# subcommand -> module name, where the subcommand is a Python keyword ("import")
+MODULE_NAMES = {"import": "import_cmd"}
 
 
 def _load(name: str):
-    return importlib.import_module(f"primus_tui.commands.{name}")
+    return importlib.import_module(f"primus_tui.commands.{MODULE_NAMES.get(name, name)}")
 
 
 def build_parser(command: str | None):

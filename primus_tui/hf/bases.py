@@ -36,12 +36,19 @@ def needed_overrides(fields: dict, base_data: dict) -> dict[str, tuple[object, o
     return out
 
 
-def rank_bases(mapping, tree) -> list[BaseCandidate]:
-    """Every loadable GPT model preset of `tree`, best first, with the keys each would need."""
+def rank_bases(mapping, tree, *, quick: bool = False) -> list[BaseCandidate]:
+    """Every loadable GPT model preset of `tree`, best first, with the keys each would need.
+
+    `quick` loads only language_model.yaml and presets whose file name says same or related
+    family (enough to pick Options A and B; the CLI's fast path).
+    """
     family = mapping.family
     out: list[BaseCandidate] = []
     tiers: dict[str, int] = {}
-    for name in tree.model_presets():
+    names = tree.model_presets()
+    if quick:
+        names = [n for n in names if n == OPTION_A or _maybe_related(preset_family(n, {}), family)]
+    for name in names:
         try:
             data = tree.load_preset(name, "models", "megatron").data
         except ConfigError:
@@ -71,6 +78,13 @@ def rank_bases(mapping, tree) -> list[BaseCandidate]:
         closest.option = "B"
         closest.reason = "closest model (Option B), " + closest.reason
     return out
+
+
+def _maybe_related(name_family: str | None, family: str) -> bool:
+    if name_family is None:
+        return False
+    fams = {name_family, {"qwen3": "qwen3_moe", "qwen2": "qwen2_moe"}.get(name_family, name_family)}
+    return any(f == family or RELATED.get(family) == f or RELATED.get(f) == family for f in fams)
 
 
 def default_base(candidates: list[BaseCandidate]) -> str:

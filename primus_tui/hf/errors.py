@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from primus_tui.errors import register_user_error
+from primus_tui.errors import UsageError, register_user_error
 
 
-class HFError(Exception):
-    """A bad model reference, an unreachable or malformed config, or an unmappable model (exit 2)."""
+class HFError(UsageError):
+    """A bad model reference, an unreachable or malformed config, or an unmappable model (exit 2).
+
+    Subclasses UsageError so every front end that already reports UsageError as one line also
+    reports this one, whether or not it imported primus_tui.hf before binding its error tuple.
+    """
 
     exit_code = 2
 

@@ -167,7 +167,7 @@ def _dropouts(b: Builder, fam: Family) -> None:
     if fam.name == "phi3":
         resid = float(b.get("resid_pdrop") or 0.0)
         embd = float(b.get("embd_pdrop") or 0.0)
-        b.set("hidden_dropout", resid, b.src("resid_pdrop"))
+        b.set("hidden_dropout", resid, f"{b.src('resid_pdrop')}, {b.src('embd_pdrop')}")
         if embd != resid:
             b.unsupported("embd_pdrop", f"embedding dropout {embd} differs from residual dropout {resid}; Megatron uses hidden_dropout for both")
     else:
@@ -216,9 +216,12 @@ def _sliding(b: Builder, fam: Family, layers: int) -> None:
     if fam.sliding is None:
         return
     window = b.get("sliding_window", None)
+    if window is None:
+        b.set("window_size", None, f"{b.src('sliding_window')} (null: full attention)")
     if fam.sliding == "qwen":
         use = bool(b.get("use_sliding_window", False))
         if not use:
+            b.set("window_size", None, f"{b.src('use_sliding_window')} (false: full attention)")
             b.ignore("sliding_window", "use_sliding_window is false")
             b.ignore("max_window_layers", "use_sliding_window is false")
             if layer_types is not None:
@@ -384,7 +387,7 @@ def _deepseek(b: Builder, fam: Family) -> None:
         b.unsupported("scoring_func", f"{score!r}: Megatron routers score with softmax or sigmoid")
     b.set("moe_router_score_function", score, b.src("scoring_func"))
     if score == "sigmoid":
-        b.set("moe_router_pre_softmax", False, "scoring_func=sigmoid")
+        b.set("moe_router_pre_softmax", False, f"scoring_func=sigmoid, {b.src('norm_topk_prob')} (always renormalised)")
         if not norm_topk:
             b.unsupported("norm_topk_prob", "sigmoid routing without renormalisation: Megatron always renormalises top-k sigmoid scores")
     else:

@@ -114,12 +114,45 @@ def fetch_cached(ref: str, revision: str | None = None) -> HFConfig:
     return fetch_config(ref, revision, cache_only=True)
 
 
+def cached_snapshot_file(cache: Path, repo_id: str, revision: str | None, filename: str = "config.json") -> Path | None:
+    """The cached file exactly as `hf_hub_download(local_files_only=True)` resolves it, or None.
+
+    huggingface_hub's cache layout: `models--org--name/refs/<revision>` holds the commit sha,
+    `snapshots/<sha>/<file>` the file. Used offline so a cached import needs no huggingface_hub
+    import (~0.1 s); any miss falls through to hf_hub_download for its exact error.
+    """
+    repo_dir = cache / ("models--" + repo_id.replace("/", "--"))
+    rev = revision or "main"
+    if _SHA.match(rev):
+        sha = rev
+    else:
+        try:
+            sha = (repo_dir / "refs" / rev).read_text().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+    path = repo_dir / "snapshots" / sha / filename
+    return path if _SHA.match(sha) and path.is_file() else None
+
+
 def _download(repo_id: str, revision: str | None, cache_only: bool = False) -> Path:
+    cache = hub_cache_dir()
+    if (cache_only or offline()) and not os.environ.get("PRIMUS_TUI_HF_NO_FASTPATH"):
+        hit = cached_snapshot_file(cache, repo_id, revision)
+        if hit is not None:
+            return hit
+    return _hub_download(repo_id, revision, cache_only)
+
+
+def _hub_download(repo_id: str, revision: str | None, cache_only: bool = False) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub import errors as hf_errors
 
+    from huggingface_hub import constants as hf_constants
+
     cache = hub_cache_dir()
     is_offline = cache_only or offline()
+    # huggingface_hub read HF_HUB_OFFLINE once, at import; follow the environment of this call.
+    hf_constants.HF_HUB_OFFLINE = offline()
     where = f"{repo_id}" + (f"@{revision}" if revision else "")
     login = "run `hf auth login` or set HF_TOKEN"
     try:
