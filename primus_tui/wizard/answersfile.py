@@ -59,12 +59,13 @@ def render_answers(answers: Answers) -> str:
         "# Inputs only, not the merged config; `--set key=value` wins over a value here.",
         f"version: {a.version}",
         "",
-        "# Hugging Face model: repo id with the revision pinned to a commit, or a local folder",
+        "# Hugging Face model: repo id and revision, or a local folder",
         "model:",
     ]
     if a.model.repo is not None:
         lines.append(f"  repo: {_v(a.model.repo)}")
         lines.append(f"  revision: {_v(a.model.revision)}")
+        lines.append(f"  commit: {_v(a.model.commit)}  # what the revision was when saved; replays read this commit")
     if a.model.path is not None:
         lines.append(f"  path: {_v(a.model.path)}")
     lines += [

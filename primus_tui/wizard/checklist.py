@@ -46,7 +46,9 @@ def build_checklist(s: "WizardState", plan: "Plan | None" = None) -> list[Checkl
             blocked = f"blocked: {' '.join(str(exc).split())}"
 
     base_errors = [p for p in errors if p.path in ("base", "target.primus_root") or p.path.startswith("model")]
-    if s.base and not base_errors and s.tree is not None:
+    if not s.answers.model.ref:
+        step1 = (False, "no model chosen yet")
+    elif s.base and not base_errors and s.tree is not None:
         cand = s.base_candidate
         option = f" (option {cand.option})" if cand is not None and getattr(cand, "option", None) else ""
         step1 = (True, f"{s.base}{option}")

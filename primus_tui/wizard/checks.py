@@ -29,7 +29,7 @@ def check_state(s: "WizardState") -> list[Problem]:
         out.append(mapping_problem)
     if mapping is not None:
         for key, reason in mapping.unsupported:
-            out.append(Problem("model", f"unsupported HF feature {key}: {reason}", "warning"))
+            out.append(Problem("model", f"unsupported HF feature {key}: {reason}"))
     if tree is None:
         return _unique(out)
 
@@ -192,11 +192,18 @@ def _check_fields(s: "WizardState", out: list[Problem]) -> None:
     for p in problems:
         if p.field == "seq_length" and p.severity == "error" and any(q.path == "experiment.overrides.seq_length" for q in out):
             continue  # already reported, in the answers' words
-        out.append(Problem(_path_for(s, p.field), p.message, p.severity))
+        message = p.message[len(p.field) + 2:] if p.message.startswith(f"{p.field}: ") else p.message
+        out.append(Problem(_path_for(s, p.field, p.message), message, p.severity))
 
 
-def _path_for(s: "WizardState", key: str) -> str:
-    if key in s.answers.experiment.overrides or key == "seq_length" or key.endswith("_parallel_size"):
+def _path_for(s: "WizardState", key: str, message: str = "") -> str:
+    from primus_tui.wizard.state import PARALLEL_KEYS
+
+    ov = s.answers.experiment.overrides
+    for size in PARALLEL_KEYS:  # "... not divisible by tensor_model_parallel_size 3": fix the size
+        if size in message and size in ov:
+            return f"experiment.overrides.{size}"
+    if key in ov or key == "seq_length" or key.endswith("_parallel_size"):
         return f"experiment.overrides.{key}"
     if key in s.answers.architecture:
         return f"architecture.{key}"

@@ -80,6 +80,10 @@ def load_state(opts: HeadlessOptions, fetch: Callable | None = None) -> tuple[Wi
     """Answers file + `--set`/`--launch`/`--primus-root` -> state (and the `--set` problems)."""
     data = load_answers_file(opts.answers)
     data, set_problems = schema.apply_sets(data, list(opts.sets))
+    keys = [item.split("=", 1)[0].strip() for item in opts.sets]
+    if any(k in ("model", "model.repo", "model.path", "model.revision") for k in keys) and "model.commit" not in keys:
+        if isinstance(data.get("model"), dict):
+            data["model"].pop("commit", None)  # a new model or revision: follow it, not the old pin
     if opts.launch is not None:
         launch = data.get("launch")
         data["launch"] = {**(launch if isinstance(launch, dict) else {}), "mode": opts.launch}
@@ -101,8 +105,12 @@ def run_headless(opts: HeadlessOptions, out: IO[str] | None = None, err: IO[str]
         _run(opts, report, out, err, fetch)
     except _Stop as stop:
         report.exit_status = stop.code
-    except WizardError as exc:
-        _error(report, err, " ".join(str(exc).split()), exc.exit_code)
+    except Exception as exc:
+        from primus_tui import errors as user_errors
+
+        if not isinstance(exc, user_errors.UserError):
+            raise
+        _error(report, err, user_errors.one_line(exc), getattr(exc, "exit_code", EXIT_BAD_ANSWERS))
     if opts.json:
         out.write(report.to_json())
     return report.exit_status
@@ -171,8 +179,6 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     try:
         written = execute(plan, force=force)
     except WriteRefused as exc:
-        for f in plan.conflicts:
-            err.write(f.diff)
         _error(report, err, str(exc), exc.exit_code)
         _finish(state, plan, report, out, text)
         raise _Stop(exc.exit_code) from None

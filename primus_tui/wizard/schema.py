@@ -1,7 +1,7 @@
 """The answers file, version 1: the user's inputs (never the merged YAML), copier-style.
 
     version: 1
-    model: {repo: ORG/NAME, revision: SHA}     # or {path: /local/model/folder}
+    model: {repo: ORG/NAME, revision: main, commit: SHA}  # or {path: /local/model/folder}
     base: language_model.yaml                  # null: the best-ranked preset
     name: tinyllama_1.1B                       # null: from the repo name
     architecture: {}                           # any Megatron key, on top of the HF values
@@ -46,9 +46,13 @@ DEFAULT_SEQ_LENGTH = 2048
 
 @dataclass(frozen=True)
 class ModelAnswer:
+    """`commit` pins what `revision` resolved to when the answers were saved: replays read that
+    exact config.json, and the model YAML header still names the revision asked for."""
+
     repo: str | None = None
     path: str | None = None
     revision: str | None = None
+    commit: str | None = None
 
     @property
     def ref(self) -> str | None:
@@ -100,7 +104,8 @@ class Answers:
         exp = self.experiment
         return {
             "version": self.version,
-            "model": {"repo": self.model.repo, "path": self.model.path, "revision": self.model.revision},
+            "model": {"repo": self.model.repo, "path": self.model.path, "revision": self.model.revision,
+                      "commit": self.model.commit},
             "base": self.base,
             "name": self.name,
             "architecture": copy.deepcopy(self.architecture),
@@ -139,7 +144,8 @@ OPEN = "open"  # a mapping of free keys (Megatron keys / env vars), checked else
 
 SPEC: dict[str, object] = {
     "version": Leaf(("int",)),
-    "model": {"repo": Leaf(("str", "null")), "path": Leaf(("str", "null")), "revision": Leaf(("str", "null"))},
+    "model": {"repo": Leaf(("str", "null")), "path": Leaf(("str", "null")), "revision": Leaf(("str", "null")),
+              "commit": Leaf(("str", "null"))},
     "base": Leaf(("str", "null")),
     "name": Leaf(("str", "null")),
     "architecture": OPEN,
@@ -209,6 +215,7 @@ def type_problem(path: str, value: object, kinds: tuple[str, ...]) -> Problem | 
 
 # ---- names ------------------------------------------------------------------------------------
 
+_SHA = re.compile(r"[0-9a-f]{40}")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
@@ -256,6 +263,10 @@ def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, 
         problems.append(Problem("model", "give either model.repo (HF repo id) or model.path (local folder), not both"))
     if model.path and model.revision:
         problems.append(Problem("model.revision", "a revision only applies to model.repo, not a local model.path"))
+    if model.path and model.commit:
+        problems.append(Problem("model.commit", "a commit only applies to model.repo, not a local model.path"))
+    if model.commit is not None and not _SHA.fullmatch(model.commit):
+        problems.append(Problem("model.commit", f"{model.commit!r} is not a 40-character commit sha"))
     if model.path and base_dir is not None and not Path(model.path).expanduser().is_absolute():
         model = replace(model, path=str((base_dir / Path(model.path).expanduser()).resolve()))
     for key in ("repo", "revision"):

@@ -93,7 +93,7 @@ class WizardState:
         """State for parsed answers; fetches the HF config (a fetch error becomes a problem)."""
         state = cls(answers, None, tuple(problems))
         if answers.model.ref and not any(p.path.startswith("model") for p in problems):
-            state = state._fetched(answers.model.ref, answers.model.revision, fetch)
+            state = state._fetched(fetch)
         return state
 
     @classmethod
@@ -101,14 +101,21 @@ class WizardState:
         answers, problems = schema.parse_answers(data, base_dir)
         return cls.from_answers(answers, problems, fetch=fetch)
 
-    def _fetched(self, ref: str, revision: str | None, fetch: Callable | None) -> "WizardState":
+    def _fetched(self, fetch: Callable | None) -> "WizardState":
+        """Fetch `answers.model` (at `commit` when pinned, keeping the revision's name)."""
         from primus_tui.hf import HFError
 
-        where = "model.repo" if self.answers.model.repo else "model.path"
+        model = self.answers.model
+        where = "model.repo" if model.repo else "model.path"
         try:
-            cfg = (fetch or _default_fetch)(ref, revision)
+            cfg = (fetch or _default_fetch)(model.ref, model.commit or model.revision)
         except (HFError, ConfigError, WizardError) as exc:
-            return replace(self, hf=None, fetch_problem=Problem(where, _one_line(exc)))
+            return replace(self, hf=None, fetch_problem=Problem("model.commit" if model.commit else where, _one_line(exc)))
+        if model.commit:
+            if getattr(cfg, "commit_sha", model.commit) != model.commit:
+                return replace(self, hf=None, fetch_problem=Problem("model.commit", f"fetched commit {cfg.commit_sha}, "
+                                                                    f"not the pinned {model.commit}"))
+            cfg = dataclasses.replace(cfg, revision=model.revision or "main")
         return replace(self, hf=cfg, fetch_problem=None)
 
     # ---- steps (each returns a new state) --------------------------------------------------------
@@ -117,7 +124,7 @@ class WizardState:
         """Step "Model": an HF repo id (optionally a revision) or a local folder / config.json; fetches."""
         local = Path(ref).expanduser().exists() or ref.startswith((".", "/", "~"))
         model = ModelAnswer(path=str(Path(ref).expanduser().resolve())) if local else ModelAnswer(repo=ref, revision=revision)
-        return replace(self, answers=replace(self.answers, model=model), run=None)._fetched(model.ref or ref, revision, fetch)
+        return replace(self, answers=replace(self.answers, model=model), run=None)._fetched(fetch)
 
     def with_hf(self, cfg: Any) -> "WizardState":
         """Step "Model" when the UI fetched in a worker: take an `HFConfig` as it is."""
@@ -179,7 +186,7 @@ class WizardState:
         if parts[0] == "model" and answers.model != self.answers.model:
             state = replace(state, hf=None, fetch_problem=None)
             if answers.model.ref:
-                state = state._fetched(answers.model.ref, answers.model.revision, None)
+                state = state._fetched(None)
         return state
 
     def with_run_result(self, mode: str, exit_code: int, command: list[str] | tuple[str, ...] = ()) -> "WizardState":
@@ -441,12 +448,11 @@ class WizardState:
         return dataclasses.replace(res, mismatches=self.mismatches(res.values))
 
     def mismatches(self, resolved: dict) -> dict[str, tuple[object, object]]:
-        missing = object()
         out = {}
         for key, asked in self.expected_architecture().items():
-            got = resolved.get(key, missing)
-            if got is missing or got != asked or type(got) is not type(asked):
-                out[key] = (asked, None if got is missing else got)
+            got = resolved.get(key)  # absent means Megatron's default, None
+            if got != asked or isinstance(got, bool) != isinstance(asked, bool):
+                out[key] = (asked, got)
         return out
 
     def launch_command(self) -> list[str] | None:
@@ -476,11 +482,12 @@ class WizardState:
         return build_checklist(self, plan)
 
     def complete_answers(self) -> Answers:
-        """The answers with every default and HF value filled in (revision pinned to the commit)."""
+        """The answers with every default and HF value filled in (the commit pinned)."""
         a = self.answers
         model = a.model
-        if model.repo and self.hf is not None and getattr(self.hf, "commit_sha", None):
-            model = replace(model, revision=self.hf.commit_sha)
+        if model.repo and self.hf is not None:
+            model = replace(model, revision=model.revision or getattr(self.hf, "revision", None) or "main",
+                            commit=getattr(self.hf, "commit_sha", None) or model.commit)
         exp: ExperimentAnswer = replace(a.experiment, file=self.experiment_file, exp_name=self.exp_name,
                                         overrides=self.overrides())
         return replace(a, model=model, base=self.base, name=self.name, experiment=exp)
