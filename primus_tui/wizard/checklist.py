@@ -49,8 +49,8 @@ def build_checklist(s: "WizardState", plan: "Plan | None" = None) -> list[Checkl
     if not s.answers.model.ref:
         step1 = (False, "no model chosen yet")
     elif s.base and not base_errors and s.tree is not None:
-        cand = s.base_candidate
-        option = f" (option {cand.option})" if cand is not None and getattr(cand, "option", None) else ""
+        label = s.base_option()
+        option = f" (option {label})" if label else ""
         step1 = (True, f"{s.base}{option}")
     else:
         step1 = (False, f"blocked: {base_errors[0]}" if base_errors else "no model chosen yet")

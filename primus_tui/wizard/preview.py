@@ -1,8 +1,8 @@
 """Resolve the experiment the answers produce, through the config engine, written or not.
 
-`stage()` lays the generated files over the target tree in a temporary folder (symlinks to
-every other preset), so the preview resolves exactly what Primus would read, without writing.
-Sources are mapped back to the real tree's paths.
+`stage()` writes the generated files to a temporary folder (with links to the base preset's
+`extends` chain) and a `StagedTree` looks model presets up there first, so the preview resolves
+what Primus will read once the files are written. Sources are mapped back to the real paths.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from primus_tui.config import ConfigTree, Shadowed, resolve_experiment
 from primus_tui.config.source import Source
+from primus_tui.config.tree import FRAMEWORK_DIRS
 
 
 @dataclass(frozen=True)
@@ -32,34 +33,42 @@ class Resolution:
     mismatches: dict[str, tuple[object, object]] = field(default_factory=dict)  # key -> (asked, resolved)
 
 
-def _link_dir(src: Path, dst: Path, skip: str | None = None) -> None:
-    dst.mkdir(parents=True, exist_ok=True)
-    for entry in os.scandir(src):
-        if entry.name != skip:
-            os.symlink(entry.path, dst / entry.name)
+@dataclass(frozen=True)
+class StagedTree(ConfigTree):
+    """The real tree, except model presets are looked up first in a staging folder."""
+
+    stage_configs: Path | None = None
+
+    def preset_path(self, name: str, kind: str, framework: str = "megatron") -> Path:
+        if kind == "models" and self.stage_configs is not None and isinstance(name, str) and name:
+            filename = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
+            staged = self.stage_configs / kind / FRAMEWORK_DIRS.get(framework, framework) / filename
+            if staged.parent == self.stage_configs / kind / FRAMEWORK_DIRS.get(framework, framework) and staged.is_file():
+                return staged
+        return super().preset_path(name, kind, framework)
 
 
 @contextmanager
-def stage(tree: ConfigTree, files: dict[Path, str], framework_dir: str = "megatron") -> Iterator[ConfigTree]:
-    """A temporary tree: the target's presets (symlinked) plus `files` (root-relative path -> text)."""
+def stage(tree: ConfigTree, files: dict[Path, str], base_chain: tuple[Path, ...] = ()) -> Iterator[StagedTree]:
+    """A temporary overlay: `files` (root-relative path -> text) plus links to the base preset's
+    `extends` chain, so the staged model resolves exactly as it will once written."""
     tmp = Path(tempfile.mkdtemp(prefix="primus-tui-stage-"))
     try:
         configs = tmp / "primus" / "configs"
-        _link_dir(tree.configs_dir, configs, skip="models")
-        models = tree.configs_dir / "models"
-        if models.is_dir():
-            _link_dir(models, configs / "models", skip=framework_dir)
-            if (models / framework_dir).is_dir():
-                names = {p.name for p in files if p.parent == Path("primus/configs/models") / framework_dir}
-                (configs / "models" / framework_dir).mkdir(parents=True, exist_ok=True)
-                for entry in os.scandir(models / framework_dir):
-                    if entry.name not in names:
-                        os.symlink(entry.path, configs / "models" / framework_dir / entry.name)
+        real_configs = os.path.abspath(tree.configs_dir)
+        for path in base_chain:
+            rel = os.path.relpath(os.path.abspath(path), real_configs)
+            if rel.startswith(".."):
+                continue
+            link = configs / rel
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.exists():
+                os.symlink(os.path.abspath(path), link)
         for rel, text in files.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-        yield ConfigTree(tmp)
+        yield StagedTree(tree.root, configs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -79,16 +88,15 @@ def _show_root(root: Path) -> str:
         return str(root)
 
 
-def resolve(tree: ConfigTree, exp_rel: Path, module: str, *, staged_from: ConfigTree | None = None) -> Resolution:
-    """Resolve `<tree.root>/<exp_rel>`; with `staged_from`, `tree` is a stage over that real tree."""
-    resolved = resolve_experiment(tree.root / exp_rel, tree).module(module)
-    real = staged_from or tree
-    root_abs = str(tree.root)
-    chain = tuple(str(Path(os.path.abspath(p)).relative_to(root_abs)) if str(p).startswith(root_abs) else str(p)
-                  for p in resolved.chain)
-    if staged_from is None:
+def resolve(tree: ConfigTree, exp_rel: Path, module: str) -> Resolution:
+    """Resolve the experiment at `exp_rel` (in the stage when `tree` is a `StagedTree`)."""
+    staged = isinstance(tree, StagedTree) and tree.stage_configs is not None
+    stage_root = tree.stage_configs.parent.parent if staged else tree.root
+    resolved = resolve_experiment(stage_root / exp_rel, tree).module(module)
+    chain = tuple(_rel(p, stage_root, tree.root) for p in resolved.chain)
+    if not staged:
         return Resolution(resolved.values, resolved.sources, list(resolved.shadowed), chain)
-    old, new = _show_root(tree.root), _show_root(real.root)
+    old, new = _show_root(stage_root), _show_root(tree.root)
     sources = _remap(resolved.sources, old, new)
     shadowed = [
         dataclasses.replace(
@@ -100,3 +108,12 @@ def resolve(tree: ConfigTree, exp_rel: Path, module: str, *, staged_from: Config
         for s in resolved.shadowed
     ]
     return Resolution(resolved.values, sources, shadowed, chain, staged=True)
+
+
+def _rel(path: Path, *roots: Path) -> str:
+    p = os.path.abspath(path)
+    for root in roots:
+        r = os.path.abspath(root)
+        if p.startswith(r + os.sep):
+            return os.path.relpath(p, r)
+    return str(path)

@@ -267,6 +267,14 @@ class WizardState:
         """The `BaseCandidate` of the chosen base, when the ranking has it."""
         return next((b for b in self.bases if b.name == self.base), None) if self.mapping is not None else None
 
+    def base_option(self) -> str | None:
+        """The seed's option: "A" (language_model.yaml) or the ranking's label; never forces a ranking."""
+        if "bases" in self.__dict__ or not self.answers.base:
+            cand = self.base_candidate
+            if cand is not None and getattr(cand, "option", None):
+                return cand.option
+        return "A" if self.base == "language_model.yaml" else None
+
     def _load(self, name: str | None, kind: str):
         if self.tree is None or not name:
             return None, None
@@ -381,9 +389,13 @@ class WizardState:
 
     def problems(self) -> list[Problem]:
         """Every problem at once (errors and warnings), each with its path in the answers."""
+        return list(self._problems)
+
+    @cached_property
+    def _problems(self) -> tuple[Problem, ...]:
         from primus_tui.wizard.checks import check_state
 
-        return check_state(self)
+        return tuple(check_state(self))
 
     def errors(self) -> list[Problem]:
         return errors_of(self.problems())
@@ -436,8 +448,9 @@ class WizardState:
         from primus_tui.wizard.preview import resolve, stage
 
         files = {self.model_rel: self.model_yaml(), self.experiment_rel: self.experiment_yaml()}
-        with stage(self.tree, files, self.answers.experiment.framework) as staged:
-            res = resolve(staged, self.experiment_rel, self.answers.experiment.module, staged_from=self.tree)
+        base = self._base_preset[0]
+        with stage(self.tree, files, base.chain if base else ()) as staged:
+            res = resolve(staged, self.experiment_rel, self.answers.experiment.module)
         return dataclasses.replace(res, mismatches=self.mismatches(res.values))
 
     def verify(self):
