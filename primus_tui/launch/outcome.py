@@ -50,7 +50,8 @@ def decide(result: RunResult, *, world_size: int, status_dir: Path | None) -> Ou
     if result.returncode == 0:
         return Outcome(OK, "")
     statuses = read_statuses(status_dir)
-    failed = {r: s for r, s in statuses.items() if s.get("exit_code")}
+    # 130/143: a rank stopped by torchrun or by us after someone else failed; never the cause
+    failed = {r: s for r, s in statuses.items() if s.get("exit_code") not in (0, 130, 143, None)}
 
     def first_with(code: int) -> dict | None:
         hits = [s for s in failed.values() if s.get("exit_code") == code]

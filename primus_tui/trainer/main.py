@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import traceback
 import warnings
@@ -58,6 +59,14 @@ def _write_status(code: int, message: str) -> None:
         pass
 
 
+class Terminated(BaseException):
+    """SIGTERM (torchrun stopping the other ranks after a failure, or primus-cli after Ctrl-C)."""
+
+
+def _on_sigterm(_signum, _frame) -> None:
+    raise Terminated()
+
+
 def _is_reporting_rank() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
@@ -67,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     code, message = 0, ""
     # megatron-core warns at import that Apex / Transformer Engine are absent: known, not actionable.
     warnings.filterwarnings("ignore", message=r".*(Apex|Transformer Engine).*", category=UserWarning)
+    signal.signal(signal.SIGTERM, _on_sigterm)  # report "stopped" instead of vanishing without a status
     try:
         check_dependencies()
         exp, overrides = parse_args(argv)
@@ -79,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
         code, message = 130, "interrupted"
+    except Terminated:
+        code, message = 143, "terminated"
     except Exception as exc:  # a crash inside torch/megatron: keep the traceback for the log
         from primus_tui.config import ConfigError
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.launch.conftest import REPO, TINY_EXP
+from tests.launch.clihelp import REPO, TINY_EXP
 
 TRAIN = ["train", "pretrain", "--config", str(TINY_EXP)]
 
