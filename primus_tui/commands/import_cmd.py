@@ -66,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
     if mapping.unsupported:
         raise HFError(f"{cfg.label}: cannot be expressed in Megatron fields: {mapping.unsupported_summary()}")
     name = check_name(args.name) if args.name else default_name(cfg)
-    candidates = rank_bases(mapping, tree, quick=not args.json)
+    own_file = f"{name}.yaml"
+    if args.base and args.base.removesuffix(".yaml") == name:
+        raise HFError(f"--base {args.base}: a model config cannot extend itself")
+    # the file being (re)generated is never its own base, so re-runs pick the same base
+    candidates = [c for c in rank_bases(mapping, tree, quick=not args.json) if c.name != own_file]
     base = args.base or default_base(candidates)
     text = render_model_yaml(mapping, base, tree, name=name, hf=cfg)
 
@@ -102,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             "params": {"hf": hf_count.total, "megatron": mc_count.total, "vocab_padding": mc_count.vocab_padding,
                        "megatron_core": mcore_total, "breakdown": mc_count.breakdown},
             "bases": [{"name": c.name, "option": c.option, "family_match": c.family_match, "reason": c.reason,
-                       "overrides": sorted(c.overrides)} for c in candidates[:10]],
+                       "overrides": sorted(c.overrides)} for i, c in enumerate(candidates) if i < 10 or c.option],
             "warnings": diag, "yaml": text,
         }
         if args.mode == "write":
@@ -110,10 +114,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
         return 0
 
+    if args.mode == "write":  # write (or refuse) before any diagnostics, so a refusal is one line
+        path = write_model_yaml(tree, name, text, force=args.force, refuse=OverwriteRefused)
     for line in [base_line, *diag]:
         print(f"primus-tui: {line}", file=sys.stderr)
     if args.mode == "write":
-        path = write_model_yaml(tree, name, text, force=args.force, refuse=OverwriteRefused)
         print(path)
     else:
         sys.stdout.write(text)
