@@ -56,15 +56,15 @@ def _is_null(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in ("", "null", "none", "~"))
 
 
-def positive_int(*, nullable: bool = False) -> Validator:
+def positive_int(*, nullable: bool = False, zero_ok: bool = False) -> Validator:
     def check(value: object) -> tuple[bool, str]:
         if nullable and _is_null(value):
             return True, ""
         n = _coerce_int(value)
         if n is None:
             return False, "must be a whole number" + (" or null" if nullable else "")
-        if n <= 0:
-            return False, "must be greater than 0"
+        if n < 0 or (n == 0 and not zero_ok):
+            return False, "must be 0 or more" if zero_ok else "must be greater than 0"
         return True, ""
     return check
 
@@ -99,6 +99,19 @@ def one_of(*choices: object, nullable: bool = False) -> Validator:
     return check
 
 
+def each(check: Validator) -> Validator:
+    """A value or a non-empty list of values, each passing `check`."""
+    def run(value: object) -> tuple[bool, str]:
+        if isinstance(value, list) and value:
+            for item in value:
+                ok, message = check(item)
+                if not ok:
+                    return ok, message
+            return True, ""
+        return check(value)
+    return run
+
+
 def moe_layer_freq(value: object) -> tuple[bool, str]:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
@@ -118,12 +131,15 @@ def window(value: object) -> tuple[bool, str]:
 
 
 FIELD_VALIDATORS: dict[str, Validator] = {
-    **{k: positive_int() for k in ("num_layers", "hidden_size", "num_attention_heads", "vocab_size", "max_position_embeddings")},
+    **{k: positive_int() for k in ("num_layers", "hidden_size", "num_attention_heads")},
+    # null: Megatron takes the vocabulary from the tokenizer and max positions from seq_length
+    **{k: positive_int(nullable=True) for k in ("vocab_size", "max_position_embeddings")},
     **{k: positive_int(nullable=True) for k in (
         "ffn_hidden_size", "num_query_groups", "kv_channels", "num_experts", "moe_ffn_hidden_size", "moe_router_topk",
         "moe_shared_expert_intermediate_size", "moe_router_num_groups", "moe_router_group_topk", "q_lora_rank",
         "kv_lora_rank", "qk_head_dim", "qk_pos_emb_head_dim", "v_head_dim", "original_max_position_embeddings",
-        "mtp_num_layers", "rotary_seq_len_interpolation_factor")},
+        "rotary_seq_len_interpolation_factor")},
+    "mtp_num_layers": positive_int(nullable=True, zero_ok=True),
     "rotary_base": positive_int(),
     **{k: boolean for k in (
         "group_query_attention", "swiglu", "untie_embeddings_and_output_weights", "add_bias_linear", "add_qkv_bias",
@@ -140,13 +156,13 @@ FIELD_VALIDATORS: dict[str, Validator] = {
     "mscale": float_range(0.0, 100.0),
     "mscale_all_dim": float_range(0.0, 100.0),
     "moe_router_topk_scaling_factor": float_range(0.0, 1e6, low_open=True, nullable=True),
-    "moe_aux_loss_coeff": float_range(0.0, 1e3),
+    "moe_aux_loss_coeff": each(float_range(0.0, 1e3)),  # Megatron also takes a list (nargs='+')
     "moe_input_jitter_eps": float_range(0.0, 1.0, nullable=True),
     "normalization": one_of("RMSNorm", "LayerNorm"),
     "position_embedding_type": one_of("rope", "learned_absolute", "none", "yarn", "mrope", "relative"),
     "rope_type": one_of("rope", "yarn", nullable=True),
-    "moe_router_score_function": one_of("softmax", "sigmoid"),
-    "moe_router_load_balancing_type": one_of("aux_loss", "seq_aux_loss", "global_aux_loss", "sinkhorn", "none"),
+    "moe_router_score_function": one_of("softmax", "sigmoid", "sqrtsoftplus"),  # the last: Primus (DeepSeek-V4)
+    "moe_router_load_balancing_type": each(one_of("aux_loss", "seq_aux_loss", "global_aux_loss", "sinkhorn", "none")),
     "moe_layer_freq": moe_layer_freq,
     "window_size": window,
 }

@@ -62,8 +62,10 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
     """Answers every request with the status and X-Error-Code the Hub uses for a given repo."""
 
     routes: dict[str, tuple[int, str, str]] = {}
+    seen_auth: list[str | None] = []
 
     def _answer(self) -> None:
+        self.seen_auth.append(self.headers.get("Authorization"))
         for prefix, (status, code, message) in self.routes.items():
             if self.path.startswith(prefix):
                 break
@@ -88,12 +90,12 @@ class _HubHandler(http.server.BaseHTTPRequestHandler):
 @contextmanager
 def fake_hub(routes: dict[str, tuple[int, str, str]]):
     """A local HTTP 'Hub' (use as HF_ENDPOINT) answering `path prefix -> (status, X-Error-Code, message)`."""
-    handler = type("Handler", (_HubHandler,), {"routes": routes})
+    handler = type("Handler", (_HubHandler,), {"routes": routes, "seen_auth": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.seen_auth
     finally:
         server.shutdown()
         server.server_close()

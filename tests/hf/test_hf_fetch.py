@@ -142,13 +142,17 @@ def online(hf_cache: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "2")
     monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2")
 
+    seen: list = []
+
     def start(routes):
         ctx = fake_hub(routes)
-        endpoint = ctx.__enter__()
+        endpoint, auth = ctx.__enter__()
         monkeypatch.setenv("HF_ENDPOINT", endpoint)
-        return ctx
-    contexts = []
-    yield lambda routes: contexts.append(start(routes))
+        contexts.append(ctx)
+        seen.append(auth)
+        return auth
+    contexts: list = []
+    yield start
     for ctx in contexts:
         ctx.__exit__(None, None, None)
 
@@ -187,3 +191,15 @@ def test_unreachable_hub_not_cached(hf_cache: dict[str, str], monkeypatch: pytes
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", unreachable)
     message = _err("org/unreachable")
     assert "cannot reach the Hugging Face Hub" in message
+
+
+def test_token_from_env_and_stored_login(online, hf_cache, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HF_TOKEN, else the login stored under the current HF_HOME, is sent to the Hub."""
+    auth = online({"/org/private": (401, "RepoNotFound", "Repository not found")})
+    monkeypatch.setenv("HF_TOKEN", "hf_envtoken")
+    _err("org/private")
+    assert "Bearer hf_envtoken" in auth
+    monkeypatch.delenv("HF_TOKEN")
+    (Path(os.environ["HF_HOME"]) / "token").write_text("hf_storedtoken\n")
+    _err("org/private")
+    assert "Bearer hf_storedtoken" in auth
