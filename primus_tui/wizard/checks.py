@@ -149,13 +149,29 @@ def _check_validator(key: str, value: object, path: str, out: list[Problem]) -> 
 
 
 def _check_training(s: "WizardState", out: list[Problem]) -> None:
+    """Cross-field training checks, skipping values already reported as wrong."""
     ov = s.answers.experiment.overrides
-    mbs, gbs = s.effective("micro_batch_size"), s.effective("global_batch_size")
+    flagged = {p.path.rsplit(".", 1)[-1] for p in out if p.path.startswith(("experiment.overrides.", "architecture."))}
+
+    def value(key: str) -> object:
+        return None if key in flagged else s.effective(key)
+
+    mbs, gbs = value("micro_batch_size"), value("global_batch_size")
     if _int(mbs) and _int(gbs) and mbs > 0 and gbs % mbs:
         where = "experiment.overrides.global_batch_size" if "global_batch_size" in ov else "experiment.overrides.micro_batch_size"
         out.append(Problem(where, f"global_batch_size {gbs} is not a multiple of micro_batch_size {mbs}"))
-    seq = s.effective("seq_length")
-    mpe = s.effective("max_position_embeddings")
+    warmup, iters = value("lr_warmup_iters"), value("train_iters")
+    decay = value("lr_decay_iters")
+    what = "lr_decay_iters" if _int(decay) else "train_iters"
+    decay = decay if _int(decay) else iters
+    if _int(warmup) and _int(decay) and warmup > 0 and warmup >= decay:
+        if "lr_warmup_iters" in ov:
+            out.append(Problem("experiment.overrides.lr_warmup_iters", f"{warmup} must be < {what} {decay} (Megatron's scheduler)"))
+        else:
+            out.append(Problem(f"experiment.overrides.{what}", f"{decay} must be > lr_warmup_iters {warmup} (from "
+                               f"{s.answers.experiment.config}); set a smaller experiment.overrides.lr_warmup_iters"))
+    seq = value("seq_length")
+    mpe = value("max_position_embeddings")
     if _int(seq) and _int(mpe) and seq > mpe:
         out.append(Problem("experiment.overrides.seq_length", f"{seq} exceeds max_position_embeddings {mpe}"))
 

@@ -135,11 +135,11 @@ def test_existing_file_that_differs_is_refused_then_forced(cli, write_answers, t
 
 
 def test_set_wins_over_the_file(cli, write_answers, tree: Path) -> None:
-    code, _, err = cli("--answers", write_answers(), "--set", "experiment.overrides.train_iters=7",
+    code, _, err = cli("--answers", write_answers(), "--set", "experiment.overrides.train_iters=70",
                        "--set", "architecture.num_layers=4")
     assert code == 0, err
     values = resolved(tree)
-    assert values["train_iters"] == 7 and values["num_layers"] == 4
+    assert values["train_iters"] == 70 and values["num_layers"] == 4
 
 
 def test_module_preset_keys_are_pinned_in_overrides(cli, write_answers, tree: Path) -> None:
@@ -369,3 +369,50 @@ def test_example_answers_file_is_complete() -> None:
 
     _, problems = parse_answers(yaml.safe_load(EXAMPLE_ANSWERS.read_text()))
     assert problems == []
+
+
+def test_seed_verification_with_the_real_primus_cli_dry_run(cli) -> None:
+    """The seed's step 5 on the bundled tree (whose committed files are already up to date)."""
+    if not (Path(__file__).resolve().parents[2] / "primus-cli").is_file():
+        pytest.skip("no ./primus-cli")
+    code, out, err = cli("--answers", EXAMPLE_ANSWERS, "--launch", "dry-run")
+    assert code == 0, err
+    assert f"unchanged  {TINY_MODEL}" in out and f"unchanged  {TINY_EXP}" in out  # nothing written
+    dry = out[out.index("[DRY RUN]"):]
+    assert "framework     : megatron" in dry
+    assert "tinyllama_1.1B.yaml" in dry.split("model file", 1)[1].splitlines()[0]
+    assert f"HuggingFaceTokenizer {TINY_REPO}" in dry
+    assert "[ ] 4. Run primus-cli direct -- train pretrain: dry run only" in out
+
+
+@pytest.mark.slow
+def test_launch_run_trains_a_tiny_model_on_cpu(cli, tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole path: answers -> files -> the real ./primus-cli direct --single -> a CPU training run."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / "primus-cli").is_file():
+        pytest.skip("no ./primus-cli")
+    shutil.copy2(repo / "primus-cli", tree / "primus-cli")  # a copy: its folder is the tree it reads
+    monkeypatch.setenv("PRIMUS_PYTHON", sys.executable)
+    answers = tmp_path / "tiny.yaml"
+    answers.write_text(yaml.safe_dump({
+        "model": {"repo": TINY_REPO},
+        "name": "tinyllama_smoke",
+        "base": "language_model.yaml",
+        "architecture": {"num_layers": 2, "hidden_size": 64, "ffn_hidden_size": 128, "num_attention_heads": 4,
+                         "num_query_groups": 2, "kv_channels": 16, "max_position_embeddings": 128},
+        "experiment": {"overrides": {"train_iters": 3, "micro_batch_size": 1, "global_batch_size": 2,
+                                     "seq_length": 64, "lr": 1.0e-3, "lr_warmup_iters": 1}},
+        "launch": {"mode": "run", "single": True},
+    }))
+    code, out, err = cli("--answers", answers, "--primus-root", tree)
+    assert code == 0, err + out[-2000:]
+    assert "iteration        3/       3" in out
+    assert "[✓] 4. Run primus-cli direct -- train pretrain: training run finished (exit 0)" in out
+
+
+def test_warmup_longer_than_the_run_is_caught_before_launch(cli, write_answers) -> None:
+    code, _, err = cli("--answers", write_answers({"experiment": {"overrides": {"train_iters": 10}}}))
+    assert code == 2 and err.count("\n") == 1
+    assert "experiment.overrides.train_iters: 10 must be > lr_warmup_iters 40 (from pre_trainer.yaml)" in err

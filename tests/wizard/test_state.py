@@ -80,8 +80,8 @@ def test_hf_cross_field_checks_reach_the_answers(state: WizardState) -> None:
 def test_set_answer_is_checked_like_a_file(state: WizardState) -> None:
     s = state.set_answer("launch.mode", "sprint")
     assert paths(s) == ["launch.mode"]
-    s = state.set_answer("experiment.overrides.train_iters", 9)
-    assert s.overrides()["train_iters"] == 9 and s.problems() == []
+    s = state.set_answer("experiment.overrides.train_iters", 90)
+    assert s.overrides()["train_iters"] == 90 and s.problems() == []
     assert s.mapping is not None  # model unchanged: no refetch, HF config kept
 
 
