@@ -30,6 +30,8 @@ def check_state(s: "WizardState") -> list[Problem]:
     if mapping is not None:
         for key, reason in mapping.unsupported:
             out.append(Problem("model", f"unsupported HF feature {key}: {reason}"))
+        for note in getattr(mapping, "notes", ()):
+            out.append(Problem("model", note, "warning"))
     if tree is None:
         return _unique(out)
 

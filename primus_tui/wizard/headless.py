@@ -142,7 +142,7 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     if errors:
         for p in errors:
             _error(report, err, f"{opts.answers}: {p}", EXIT_BAD_ANSWERS, p.path)
-        report.checklist = [c.to_dict() for c in state.checklist()]
+        _finish(state, None, report, out, text)
         raise _Stop(EXIT_BAD_ANSWERS)
 
     plan = state.plan()

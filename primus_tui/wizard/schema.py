@@ -216,6 +216,7 @@ def type_problem(path: str, value: object, kinds: tuple[str, ...]) -> Problem | 
 # ---- names ------------------------------------------------------------------------------------
 
 _SHA = re.compile(r"[0-9a-f]{40}")
+_SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|CREDENTIAL", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
@@ -310,6 +311,9 @@ def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, 
     for key, value in env.items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(key)):
             problems.append(Problem(f"launch.env.{key}", "not a valid environment variable name"))
+        elif _SECRET.search(str(key)):
+            problems.append(Problem(f"launch.env.{key}", "looks like a secret; export it in your shell instead "
+                                                         "(the launch inherits your environment; answers files get shared)"))
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
             problems.append(Problem(f"launch.env.{key}", f"expected a string (quote it), got {describe(value)}"))
         else:

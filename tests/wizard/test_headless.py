@@ -416,3 +416,10 @@ def test_warmup_longer_than_the_run_is_caught_before_launch(cli, write_answers) 
     code, _, err = cli("--answers", write_answers({"experiment": {"overrides": {"train_iters": 10}}}))
     assert code == 2 and err.count("\n") == 1
     assert "experiment.overrides.train_iters: 10 must be > lr_warmup_iters 40 (from pre_trainer.yaml)" in err
+
+
+def test_checklist_is_printed_with_the_reason_when_answers_are_bad(cli, write_answers) -> None:
+    code, out, _ = cli("--answers", write_answers({"base": "nope.yaml"}))
+    assert code == 2
+    assert "[ ] 1. Choose a base model preset: blocked: base: preset 'nope.yaml' not found" in out
+    assert "[ ] 2. Create primus/configs/models/megatron/tinyllama_1.1B.yaml: blocked: base:" in out

@@ -168,3 +168,10 @@ def test_load_answers_keeps_primus_env_defaults_verbatim(tmp_path: Path, monkeyp
     path = tmp_path / "a.yaml"
     path.write_text("experiment:\n  work_group: ${PRIMUS_TEAM:amd}\n")
     assert load_answers_file(path)["experiment"]["work_group"] == "${PRIMUS_TEAM:amd}"
+
+
+@pytest.mark.parametrize("key", ["HF_TOKEN", "WANDB_API_KEY", "aws_secret_access_key"])
+def test_secrets_are_refused_in_launch_env(key: str) -> None:
+    _, problems = parse_answers({**GOOD, "launch": {"env": {key: "x", "NCCL_DEBUG": "INFO"}}})
+    assert paths(problems) == [f"launch.env.{key}"]
+    assert "secret" in problems[0].message
