@@ -14,7 +14,7 @@ from pathlib import Path
 
 from primus_tui.launch.args import LaunchRequest, parse_launch_args
 from primus_tui.launch.command import trainer_argv
-from primus_tui.launch.env import DistEnv, check_port_free, resolve_dist_env
+from primus_tui.launch.env import DistEnv, check_port_free, probe_gpus, resolve_dist_env
 from primus_tui.launch.errors import LaunchError
 from primus_tui.launch.outcome import decide
 from primus_tui.launch.preflight import Resolved, check_batch, check_dependencies, resolve
@@ -66,9 +66,13 @@ def plan_direct(request: LaunchRequest, root: Path) -> Plan:
         world_size, mode = 1, "single"
     else:
         dist: DistEnv = resolve_dist_env(env)
+        numa = bool(request.direct.numa)
+        if numa and probe_gpus(env).count == 0:  # torchrun's NUMA binding follows GPUs; none here
+            print("primus-cli: warning: --numa ignored: no GPU visible", file=sys.stderr)
+            numa = False
         argv = trainer_argv(python, primus_argv, single=False, nproc_per_node=dist.gpus_per_node,
                             nnodes=dist.nnodes, node_rank=dist.node_rank, master_addr=dist.master_addr,
-                            master_port=dist.master_port, numa=bool(request.direct.numa))
+                            master_port=dist.master_port, numa=numa)
         env.update(dist.as_env())
         shown.update(dist.as_env())
         for key, where in dist.origin.items():

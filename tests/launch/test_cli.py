@@ -153,3 +153,41 @@ def test_missing_megatron_is_exit_1_naming_the_extra(cli, tmp_path):
     (tmp_path / "megatron.py").write_text("")
     line = _one_line_error(cli("direct", "--single", "--", *TRAIN, PYTHONPATH=str(tmp_path)), 1)
     assert "megatron-core" in line and "pip install -e .[train]" in line
+
+
+def test_numa_is_ignored_without_a_gpu(cli):
+    res = cli("--dry-run", "direct", "--numa", "--", *TRAIN)
+    assert res.returncode == 0 and "--numa ignored: no GPU visible" in res.stderr
+    assert "--numa-binding" not in res.stdout
+    res = cli("--dry-run", "direct", "--numa", "--", *TRAIN, "global_batch_size=4", CUDA_VISIBLE_DEVICES="0")
+    assert "--numa-binding node" in res.stdout
+
+
+def test_shim_picks_the_repo_venv_and_follows_symlinks(tmp_path):
+    import os
+    import subprocess
+
+    from tests.launch.clihelp import PRIMUS_CLI, cli_env
+
+    env = cli_env()
+    del env["PRIMUS_PYTHON"]
+    link = tmp_path / "bin" / "primus-cli"
+    link.parent.mkdir()
+    link.symlink_to(PRIMUS_CLI)
+    res = subprocess.run([str(link), "--dry-run", "direct", "--single", "--", *TRAIN], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    venv_python = REPO / ".venv" / "bin" / "python"
+    expected = str(venv_python) if venv_python.exists() else None
+    line = next(l for l in res.stdout.splitlines() if l.startswith("  command"))
+    if expected:
+        assert line.split(":", 1)[1].split()[0] in (expected, os.path.realpath(expected))
+
+
+def test_launcher_never_imports_torch_or_megatron():
+    import subprocess
+
+    code = ("import sys, primus_tui.launch.cli, primus_tui.launch.launcher; "
+            "print(sorted(m for m in ('torch', 'megatron', 'textual') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]"

@@ -48,7 +48,7 @@ def one_error_line(res) -> str:
 @pytest.fixture(scope="module")
 def single_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("single")
-    res = train(tmp, overrides=(f"save={tmp / 'ckpt'}", "save_interval=6"))
+    res = train(tmp, overrides=(f"save={tmp / 'ckpt'}", "save_interval=5", "disable_last_saving=false"))
     res.tmp = tmp  # type: ignore[attr-defined]
     return res
 
@@ -90,11 +90,16 @@ def test_banner_has_the_seed_verification_points(single_run):
     assert "using vocab_size 512 from the config" in single_run.log
 
 
-def test_checkpoints_follow_save_interval(single_run):
+def test_checkpoints_follow_save_interval_and_last_saving(single_run):
+    import torch
+
     ckpt = single_run.tmp / "ckpt"
-    assert (ckpt / "iter_0000006/mp_rank_00/model_optim_rng.pt").is_file()
-    assert (ckpt / "iter_0000012/mp_rank_00/model_optim_rng.pt").is_file()
+    assert sorted(p.name for p in ckpt.glob("iter_*")) == ["iter_0000005", "iter_0000010", "iter_0000012"]
     assert (ckpt / "latest_checkpointed_iteration.txt").read_text().strip() == "12"
+    state = torch.load(ckpt / "iter_0000012/mp_rank_00/model_optim_rng.pt", weights_only=False)
+    assert state["iteration"] == 12 and state["consumed_samples"] == 96
+    assert state["opt_param_scheduler"]["num_steps"] == 96  # Megatron counts the schedule in samples
+    assert "embedding.word_embeddings.weight" in state["model"]
 
 
 def test_two_ranks_under_torchrun_match_one_process(torchrun_run, single_run):
@@ -177,9 +182,9 @@ def test_indexed_dataset_from_data_path(tmp_path):
         builder.add_document(torch.from_numpy(doc.astype(numpy.int64)), [len(doc)])
     builder.finalize(f"{prefix}.idx")
     res = train(tmp_path, overrides=("mock_data=false", f"data_path={prefix}", "split=100,0,0",
-                                     "tokenizer_type=NullTokenizer", "train_iters=4"))
+                                     "tokenizer_type=NullTokenizer", "train_iters=4", "log_interval=2"))
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr
-    assert [s.iteration for s in res.steps] == [1, 2, 3, 4]
+    assert [s.iteration for s in res.steps] == [2, 4]  # log_interval
     assert str(prefix) in res.stdout  # the banner names the data
     missing = train(tmp_path, overrides=("mock_data=false", f"data_path={tmp_path / 'nope'}", "train_iters=4",
                                          "tokenizer_type=NullTokenizer"))
