@@ -1,8 +1,8 @@
 """Checks before anything is launched: the experiment resolves and is trainable, and the
 training dependencies are installed. Failing here costs milliseconds, not a torchrun start-up.
 
-Only pure modules are imported: the config engine and the trainer's torch-free
-`settings` / `arch` / `tokenizer`-free checks (no torch, no megatron).
+Only pure modules are imported: the config engine and the trainer's torch-free `settings`,
+`arch` and `tokenizer` (no torch, no megatron).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def resolve(config: Path, overrides: list[str], primus_root: Path | None) -> Res
     from primus_tui.trainer.arch import architecture
     from primus_tui.trainer.errors import UnsupportedConfig
     from primus_tui.trainer.settings import TrainSettings
+    from primus_tui.trainer.tokenizer import resolve_tokenizer
 
     try:
         module = resolve_experiment(config, ConfigTree.at(primus_root), cli_overrides=overrides).module("pre_trainer")
@@ -40,8 +41,10 @@ def resolve(config: Path, overrides: list[str], primus_root: Path | None) -> Res
     if module.framework != "megatron":
         raise LaunchError(f"{config}: framework {module.framework!r} is not supported (only megatron)")
     try:
-        TrainSettings.from_values(module.values)
+        settings = TrainSettings.from_values(module.values)
         architecture(module.values)
+        settings.check_data()
+        resolve_tokenizer(module.values, mock_data=settings.mock_data)  # HF cache only, never the Hub
     except UnsupportedConfig as exc:
         raise LaunchError(f"{config}: {exc}") from None
     model_file = module.model_preset.path if module.model_preset else None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 
@@ -26,37 +25,23 @@ def _blend(paths: list[str] | None):
     return get_blend_from_list(paths)
 
 
-def _check_prefixes(key: str, paths: list[str] | None) -> None:
-    for item in paths or []:
-        try:
-            float(item)
-            continue  # a blend weight
-        except ValueError:
-            pass
-        if not (Path(item + ".bin").is_file() and Path(item + ".idx").is_file()):
-            raise UnsupportedConfig(key, f"{item}.bin / {item}.idx not found")
-
-
 def build_train_dataset(settings: TrainSettings, tokenizer: TokenizerInfo):
     """The training split only (this trainer does not evaluate)."""
     from megatron.core.datasets.blended_megatron_dataset_builder import BlendedMegatronDatasetBuilder
     from megatron.core.datasets.gpt_dataset import GPTDataset, GPTDatasetConfig, MockGPTDataset
 
     logging.getLogger("megatron.core.datasets").setLevel(logging.ERROR)  # "Unable to save ... indexes"
+    settings.check_data()
     blend = blend_per_split = None
     split = None
     if settings.mock_data:
         cls = MockGPTDataset
     elif settings.train_data_path:
-        _check_prefixes("train_data_path", settings.train_data_path)
         cls = GPTDataset
         blend_per_split = [_blend(settings.train_data_path), None, None]
-    elif settings.data_path:
-        _check_prefixes("data_path", settings.data_path)
+    else:
         cls = GPTDataset
         blend, split = _blend(settings.data_path), settings.split
-    else:
-        raise UnsupportedConfig("data_path", "no training data: set data_path / train_data_path, or mock_data: true")
     config = GPTDatasetConfig(
         random_seed=settings.seed,
         sequence_length=settings.seq_length,

@@ -7,7 +7,6 @@ collapses every worker failure into exit 1 and the launcher must tell them apart
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import os
@@ -24,15 +23,18 @@ PREFIX = "[primus-tui] ERROR:"  # the launcher adds its own one-line `primus-cli
 
 
 def parse_args(argv: list[str]) -> tuple[Path, list[str]]:
-    """`train pretrain --config EXP [key=value | --key value ...]` -> (experiment, overrides)."""
-    if argv[:2] != ["train", "pretrain"]:
-        raise UnsupportedConfig("command", f"expected `train pretrain --config EXP.yaml`, got {' '.join(argv[:2])!r}")
-    parser = argparse.ArgumentParser(prog="primus_tui.trainer", add_help=False)
-    parser.add_argument("--config", required=False)
-    args, overrides = parser.parse_known_args(argv[2:])
-    if not args.config:
-        raise UnsupportedConfig("--config", "an experiment YAML is required")
-    return Path(args.config), overrides
+    """`train pretrain --config EXP [key=value | --key value ...]` -> (experiment, overrides).
+
+    The launcher's own parser, so both sides agree on what is an override.
+    """
+    from primus_tui.launch.args import parse_primus_args
+    from primus_tui.launch.errors import LaunchError
+
+    try:
+        command = parse_primus_args(argv)
+    except LaunchError as exc:
+        raise UnsupportedConfig("command", str(exc)) from None
+    return command.config, command.overrides
 
 
 def check_dependencies() -> None:

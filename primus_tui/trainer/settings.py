@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from primus_tui.trainer.errors import UnsupportedConfig
@@ -156,3 +157,19 @@ class TrainSettings:
     @property
     def has_data(self) -> bool:
         return bool(self.data_path or self.train_data_path)
+
+    def check_data(self) -> None:
+        """Real data must exist as Megatron indexed files (<prefix>.bin + <prefix>.idx)."""
+        if self.mock_data:
+            return
+        if not self.has_data:
+            raise UnsupportedConfig("data_path", "no training data: set data_path / train_data_path, or mock_data: true")
+        key = "train_data_path" if self.train_data_path else "data_path"
+        for item in self.train_data_path or self.data_path or []:
+            try:
+                float(item)
+                continue  # a blend weight
+            except ValueError:
+                pass
+            if not (Path(item + ".bin").is_file() and Path(item + ".idx").is_file()):
+                raise UnsupportedConfig(key, f"{item}.bin / {item}.idx not found")

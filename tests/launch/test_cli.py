@@ -191,3 +191,16 @@ def test_launcher_never_imports_torch_or_megatron():
             "print(sorted(m for m in ('torch', 'megatron', 'textual') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_real_data_needs_files_and_a_cached_tokenizer(cli, tmp_path):
+    line = _one_line_error(cli("direct", "--single", "--", *TRAIN, "mock_data=false"), 2)
+    assert "data_path: no training data" in line
+    line = _one_line_error(cli("direct", "--single", "--", *TRAIN, "mock_data=false", f"data_path={tmp_path}/c"), 2)
+    assert f"{tmp_path}/c.bin" in line
+    (tmp_path / "c.bin").write_bytes(b"")
+    (tmp_path / "c.idx").write_bytes(b"")
+    line = _one_line_error(cli("direct", "--single", "--", *TRAIN, "mock_data=false", f"data_path={tmp_path}/c",
+                               HF_HOME=str(tmp_path / "hf")), 2)
+    assert "tokenizer_model: 'primus-tui/tiny-llama-cpu' is not in the HF cache" in line
+    assert "huggingface-cli download" in line
