@@ -8,7 +8,6 @@ mapping, ranked bases, presets) is computed lazily and cached per state.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -22,7 +21,7 @@ from primus_tui.wizard.checklist import ChecklistItem, build_checklist
 from primus_tui.wizard.errors import WizardError
 from primus_tui.wizard.experiment import ExperimentText, render_experiment
 from primus_tui.wizard.plan import Plan, plan_file
-from primus_tui.wizard.problems import Problem, did_you_mean, errors_of
+from primus_tui.wizard.problems import Problem, errors_of
 from primus_tui.wizard.schema import (
     DEFAULT_SEQ_LENGTH,
     EXPERIMENT_DIR,
@@ -513,9 +512,3 @@ class WizardState:
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
-
-def display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)

@@ -423,3 +423,17 @@ def test_checklist_is_printed_with_the_reason_when_answers_are_bad(cli, write_an
     assert code == 2
     assert "[ ] 1. Choose a base model preset: blocked: base: preset 'nope.yaml' not found" in out
     assert "[ ] 2. Create primus/configs/models/megatron/tinyllama_1.1B.yaml: blocked: base:" in out
+
+
+def test_local_model_folder_relative_to_the_answers_file(cli, tmp_path: Path, tree: Path) -> None:
+    import shutil
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "hf_configs" / "TinyLlama--TinyLlama-1.1B-Chat-v1.0"
+    shutil.copytree(fixture, tmp_path / "models" / "tiny")
+    answers = tmp_path / "local.yaml"
+    answers.write_text("model:\n  path: models/tiny\nname: tiny_local\nbase: language_model\n")
+    code, out, err = cli("--answers", answers, "--primus-root", tree)
+    assert code == 0, err
+    values = resolved(tree, Path("examples/megatron/configs/MI300X/tiny_local-pretrain.yaml"))
+    for key, value in TINYLLAMA.items():
+        assert values[key] == value, key
