@@ -65,6 +65,14 @@ class Trainer:
         self.num_micro = settings.num_microbatches(runtime.world_size)
         self.faults = FaultInjector(runtime.rank, runtime.world_size)
         self.state = LoopState()
+        self._scale_moe_aux_loss()
+
+    def _scale_moe_aux_loss(self) -> None:
+        """MoE aux-loss gradients must shrink with the main loss (1 / micro-batches), as Megatron's
+        forward_step sets; without this they would weigh num_microbatches times too much."""
+        from megatron.core.transformer.moe.moe_utils import MoEAuxLossAutoScaler
+
+        MoEAuxLossAutoScaler.set_loss_scale(torch.tensor(1.0 / self.num_micro, device=self.runtime.device))
 
     def _micro_step(self, iteration: int) -> torch.Tensor:
         batch = next(self.batches)

@@ -44,6 +44,15 @@ def _patch_megatron_for_cpu() -> None:
     mp_random.get_cuda_rng_tracker().fork = lambda *a, **k: contextlib.nullcontext()  # type: ignore[method-assign]
 
 
+def _patch_megatron_without_te() -> None:
+    """megatron-core 0.16.1's MoE router reads `te_general_gemm`, defined only when Transformer
+    Engine imports (NameError otherwise, on GPU as on CPU); None selects its torch.mm path."""
+    from megatron.core.transformer.moe import moe_utils
+
+    if not hasattr(moe_utils, "te_general_gemm"):
+        moe_utils.te_general_gemm = None
+
+
 def init_runtime(seed: int) -> Runtime:
     """Join the process group torchrun describes (or a one-process group) and seed everything."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -56,6 +65,7 @@ def init_runtime(seed: int) -> Runtime:
     else:
         device = torch.device("cpu")
         _patch_megatron_for_cpu()
+    _patch_megatron_without_te()
     backend = "nccl" if gpu else "gloo"
     if not dist.is_initialized():
         if "RANK" not in os.environ:  # plain `python` (--single): a one-process group, no port

@@ -147,3 +147,22 @@ def test_lr_schedule_is_megatrons(runtime):
     assert lrs[-1] == pytest.approx(1e-4)  # cosine down to min_lr at lr_decay_iters
     assert all(a >= b for a, b in zip(lrs[3:], lrs[4:]))
     assert opt.param_groups[1]["weight_decay"] == 0.0 and opt.param_groups[0]["weight_decay"] == 0.01
+
+
+def test_moe_model_trains_on_the_local_spec(runtime):
+    """megatron-core 0.16.1 without Transformer Engine needs init_runtime's te_general_gemm fix."""
+    settings = TrainSettings.from_values({**VALUES, "lr_warmup_iters": 0})
+    model, _, arch = _model(num_experts=4, moe_router_topk=2, moe_ffn_hidden_size=32, moe_aux_loss_coeff=0.01)
+    assert arch.is_moe and count_parameters(model).total > 158_016 - 2 * 3 * 64 * 176
+    opt = MixedPrecisionAdamW(model, settings)
+    tokens, pos, labels = _batch()
+    losses = []
+    for _ in range(6):
+        opt.zero_grad()
+        loss = model(tokens, pos, None, labels=labels).mean()
+        loss.backward()
+        for p in opt.model_params:  # no DDP here: hand the grads over as main grads
+            p.main_grad = p.grad if p.grad is not None else torch.zeros_like(p)
+        assert opt.step().applied
+        losses.append(loss.item())
+    assert losses[-1] < losses[0], losses
