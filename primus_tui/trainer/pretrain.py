@@ -142,6 +142,10 @@ def _train(module, values, settings, tokenizer, tok_warning, arch, runtime) -> L
             ("train_iters", f"{settings.train_iters}, log_interval {settings.log_interval}, save {settings.save or 'off'}"),
         ]
         print(banner(rows), flush=True)
+        if os.environ.get("PRIMUS_LOG_LEVEL", "").upper() == "DEBUG":  # primus-cli --debug
+            print(banner([(k, repr(v)) for k, v in sorted(arch.config.items())], "TransformerConfig (debug)"))
+            print(banner([(k, repr(v)) for k, v in settings.__dict__.items()], "training settings (debug)"),
+                  flush=True)
 
     def state_for_save(state: LoopState) -> dict:
         return {

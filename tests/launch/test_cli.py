@@ -204,3 +204,8 @@ def test_real_data_needs_files_and_a_cached_tokenizer(cli, tmp_path):
                                HF_HOME=str(tmp_path / "hf")), 2)
     assert "tokenizer_model: 'primus-tui/tiny-llama-cpu' is not in the HF cache" in line
     assert "huggingface-cli download" in line
+
+
+def test_debug_is_passed_to_the_ranks(cli):
+    res = cli("--debug", "--dry-run", "direct", "--single", "--", *TRAIN)
+    assert "    PRIMUS_LOG_LEVEL = DEBUG   (launcher)" in res.stdout.splitlines()
