@@ -109,10 +109,6 @@ class RunResult:
     returncode: int
     signal: int | None = None  # SIGINT/SIGTERM the launcher received, if any
 
-    @property
-    def interrupted(self) -> bool:
-        return self.signal is not None
-
 
 class ProcessTree:
     """One launched job: start, stream, forward signals, clean up every descendant."""
@@ -127,6 +123,7 @@ class ProcessTree:
         self.proc: subprocess.Popen | None = None
         self.received: int | None = None
         self._killer: threading.Timer | None = None
+        self._eof = threading.Event()  # the job's output pipe is closed
 
     def _kill_everything(self) -> None:
         _signal_all(descendants(os.getpid()), signal.SIGKILL)
@@ -164,7 +161,6 @@ class ProcessTree:
     def run(self) -> RunResult:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in SIGNAL_EXIT}
-        self._eof = threading.Event()
         try:
             self.proc = subprocess.Popen(
                 self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-PEAK_TFLOPS_H100_BF16 = 989.0
 
 
 @dataclass(frozen=True)
