@@ -1,6 +1,8 @@
-"""What every pane needs from one state, computed once per change (the panes never call the core).
+"""Everything the panes show for one state, computed once, off the UI thread.
 
-`build_view` only calls the core and catches its user errors so they can be shown in place.
+`build_view` runs in a thread worker: the core's derived data (base ranking, checks, file plan,
+staged resolution) can take a few hundred milliseconds, and typing must never wait for it. The
+panes then read only this view (and cheap, already-cached state attributes).
 """
 
 from __future__ import annotations
@@ -23,20 +25,36 @@ STEP_OF_PATH = (
 
 def step_of(path: str) -> str:
     for prefix, step in STEP_OF_PATH:
-        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "["):
+        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[") or path.startswith(prefix + " "):
             return step
     return "model"
 
 
 @dataclass
-class StateView:
-    """Derived data for one state: problems by step, file plan, checklist, parameter count."""
+class PreviewData:
+    """The staged resolution, the new model preset against its base, and the two file texts."""
 
+    resolution: Any
+    base_diff: list
+    model_yaml: str
+    experiment_yaml: str
+
+
+@dataclass
+class StateView:
+    """Derived data for one state: problems by step, ranking, file plan, checklist, counts, preview."""
+
+    state: Any = None
     problems: list = field(default_factory=list)
+    bases: list = field(default_factory=list)
+    base_candidate: Any = None
     plan: Any = None
     plan_error: str = ""
     checklist: list = field(default_factory=list)
     param_count: Any = None
+    preview: PreviewData | None = None
+    preview_error: str = ""
+    with_preview: bool = False
 
     @property
     def errors(self) -> list:
@@ -53,20 +71,22 @@ class StateView:
         return [p for p in self.errors if step_of(p.path) == step]
 
 
-def build_view(state: Any) -> StateView:
+def build_view(state: Any, with_preview: bool = False) -> StateView:
     """Never raises: a core failure becomes a problem shown in the UI (not a traceback)."""
     try:
-        return _build_view(state)
+        return _build_view(state, with_preview)
     except Exception as exc:  # noqa: BLE001 - last line of defence for the UI
         from primus_tui.wizard import Problem
 
-        return StateView(problems=[Problem("", f"internal error: {type(exc).__name__}: {exc}")])
+        return StateView(state=state, problems=[Problem("", f"internal error: {type(exc).__name__}: {exc}")])
 
 
-def _build_view(state: Any) -> StateView:
+def _build_view(state: Any, with_preview: bool) -> StateView:
     from primus_tui.errors import UserError, one_line
 
-    view = StateView(problems=list(state.problems()))
+    view = StateView(state=state, problems=list(state.problems()), with_preview=with_preview)
+    view.bases = list(state.bases)
+    view.base_candidate = state.base_candidate
     if not view.errors:
         try:
             view.plan = state.plan()
@@ -74,10 +94,17 @@ def _build_view(state: Any) -> StateView:
             view.plan_error = one_line(exc)
     view.checklist = list(state.checklist(view.plan))
     view.param_count = state.param_count()
+    # Warm what the panes read, so rendering on the UI thread never computes.
+    state.fields(), state.overrides(), state.pinned(), state.known_keys
+    if with_preview and not view.errors:
+        try:
+            view.preview = preview_data(state)
+        except UserError as exc:
+            view.preview_error = one_line(exc)
     return view
 
 
-def preview_data(state: Any) -> tuple[Any, list, str, str]:
+def preview_data(state: Any) -> PreviewData:
     """The staged resolution, the model preset against its base, and both YAML texts."""
     import yaml
 
@@ -88,4 +115,4 @@ def preview_data(state: Any) -> tuple[Any, list, str, str]:
     own = yaml.safe_load(model_yaml) or {}
     own.pop("extends", None)
     merged, _ = deep_merge(state.base_values, {}, own, {})
-    return res, diff_configs(state.base_values, merged), model_yaml, exp_yaml
+    return PreviewData(res, diff_configs(state.base_values, merged), model_yaml, exp_yaml)

@@ -7,11 +7,21 @@ import shutil
 
 from textual.widgets import Checkbox, OptionList
 
-from primus_tui.tui.screens.confirm import ConfirmScreen
 from primus_tui.tui.screens.save_answers import SaveAnswersScreen
 from primus_tui.tui.widgets.checklist import Checklist
 from primus_tui.tui.widgets.resolved_table import ResolvedTable
-from tui_helpers import TINY_FIELDS, TINY_OVERRIDES, TINYLLAMA, fetch, focus_input, next_step, set_field, settle
+from tui_helpers import (
+    TINY_FIELDS,
+    TINY_OVERRIDES,
+    TINYLLAMA,
+    answer,
+    fetch,
+    focus_input,
+    next_step,
+    set_field,
+    settle,
+    wait_for_modal,
+)
 
 
 async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_tree_copy):
@@ -24,8 +34,8 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         await next_step(pilot)  # Base: the ranked list has focus; enter chooses the highlighted one
         assert wiz.step == 1 and isinstance(app.focused, OptionList)
         await pilot.press("enter")
-        await pilot.pause()
-        assert wiz.state.answers.base == wiz.state.bases[0].name
+        await settle(pilot)
+        assert wiz.state.answers.base == wiz.view.bases[0].name
         ticks = wiz.query_one(Checklist).items
         assert ticks[0].done and not any(i.done for i in ticks[1:])
 
@@ -44,7 +54,7 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
             await set_field(pilot, f"exp-overrides-{key.replace('_', '-')}", value)
         await focus_input(pilot, "exp-add")  # any Megatron key: 3 iterations need a short warmup
         await pilot.press(*"lr_warmup_iters=1", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert wiz.state.answers.experiment.overrides["lr_warmup_iters"] == 1
         assert wiz.state.name == "tinyllama_tiny"
         assert wiz.state.overrides()["train_iters"] == 3
@@ -55,7 +65,7 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         assert len(table.rows) > 100
         await focus_input(pilot, "key-filter")
         await pilot.press(*"num_layers")
-        await pilot.pause()
+        await settle(pilot)
         assert [r.value for r in table.shown if r.key == "num_layers"] == ["2"]
         assert all("models/megatron/tinyllama_tiny.yaml" in r.source for r in table.shown if r.key == "num_layers")
 
@@ -66,14 +76,8 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         assert app.focused.value is True and isinstance(app.focused, Checkbox)
 
         await pilot.press("ctrl+r")  # launch: asks to write first
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
-        await pilot.pause()
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)  # then asks to launch
-        await pilot.press("y")
-        await settle(pilot)
+        await answer(pilot, "y")
+        await answer(pilot, "y")  # then asks to launch
         await settle(pilot)
 
         panel = wiz.launch_pane.run_panel
@@ -85,8 +89,7 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         assert wiz.query_one(Checklist).ticks == 4, wiz.query_one(Checklist).items
 
         await pilot.press("ctrl+s")  # save answers for the headless replay
-        await pilot.pause()
-        assert isinstance(app.screen, SaveAnswersScreen)
+        await wait_for_modal(pilot, SaveAnswersScreen)
         await pilot.press("enter")
         await settle(pilot)
         answers = tmp_path / "answers.yaml"

@@ -26,15 +26,22 @@ TINY_OVERRIDES = {
 }
 
 
+def wizard(pilot: Pilot):
+    """The wizard screen (the app's default screen, under any modal)."""
+    return pilot.app.screen_stack[0]
+
+
 async def settle(pilot: Pilot) -> None:
-    """Let workers finish and the screen catch up (no sleeping)."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    """Let workers finish and the views of the latest state land (no sleeping).
 
-
-def screen(pilot: Pilot):
-    return pilot.app.screen
+    Never call it while a modal waits for an answer: the worker that opened it is still running.
+    """
+    for _ in range(1000):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not wizard(pilot).busy:
+            break
+    await pilot.pause()
 
 
 async def type_text(pilot: Pilot, text: str) -> None:
@@ -68,16 +75,59 @@ async def focus_input(pilot: Pilot, input_id: str, limit: int = 80) -> None:
 async def set_field(pilot: Pilot, input_id: str, text: str) -> None:
     await focus_input(pilot, input_id)
     await replace_focused(pilot, text)
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def next_step(pilot: Pilot) -> None:
+    await settle(pilot)
     await pilot.press("ctrl+n")
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot)
 
 
 def no_blink(pilot: Pilot) -> None:
     """Freeze cursors for screenshots."""
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
+
+
+def tinyllama_state(root):
+    """A state with TinyLlama fetched from the offline cache (what `--answers F --interactive` gives)."""
+    from primus_tui.wizard import WizardState
+
+    return WizardState.new(root).with_model(TINYLLAMA)
+
+
+async def goto(pilot: Pilot, step_id: str) -> None:
+    await settle(pilot)
+    await wizard(pilot).run_action(f"goto('{step_id}')")
+    await settle(pilot)
+
+
+async def wait_for_modal(pilot: Pilot, kind=None, limit: int = 400):
+    """The modal a worker is about to open (it may first wait for the view of the state)."""
+    from primus_tui.tui.screens.confirm import ConfirmScreen
+
+    kind = kind or ConfirmScreen
+    for _ in range(limit):
+        if isinstance(pilot.app.screen, kind):
+            return pilot.app.screen
+        await pilot.pause(0.01)
+    raise AssertionError(f"no {kind.__name__} on top (screen: {pilot.app.screen})")
+
+
+async def answer(pilot: Pilot, key: str) -> None:
+    """Answer the modal that comes up (y / n) and let the screen below react."""
+    await wait_for_modal(pilot)
+    await pilot.press(key)
+    await pilot.pause()
+    await pilot.pause()
+
+
+def fake_command(script: str):
+    """A launcher collaborator running `python -c script` instead of primus-cli."""
+    import sys
+
+    def build(state, mode):
+        return [sys.executable, "-c", script]
+
+    return build

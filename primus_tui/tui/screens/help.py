@@ -24,9 +24,10 @@ four-step guide; each item ticks itself when its step is really done.
 [b]Keys[/b]
   ctrl+n / ctrl+b   next / previous step      tab / shift+tab   move between fields
   ctrl+o            write the files           ctrl+r            launch primus-cli direct
-  ctrl+x            cancel the running job    ctrl+s            save answers (headless replay)
+  ctrl+x            cancel the running job    ctrl+s            save the answers file
   ctrl+p            command palette           ? or F1           this help
-  ctrl+q            quit                      escape            close a dialog
+  /                 filter keys (preview)     escape            close a dialog / cancel fetch
+  ctrl+q            quit
 """
 
 

@@ -7,6 +7,7 @@ app's collaborators in workers.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from primus_tui.tui.widgets.step_preview import PreviewStep
 
 STEP_CLASSES: list[type[StepPane]] = [ModelStep, BaseStep, ArchStep, ExperimentStep, PreviewStep, LaunchStep]
 STEPS = [StepInfo(cls.STEP_ID, cls.TITLE) for cls in STEP_CLASSES]
-CHECK_LABELS = ("Choose a base", "Create model YAML", "Point experiment at it", "Run primus-cli direct")
+CHECK_LABELS = ("Choose a base", "Create model YAML", "Point experiment", "Run primus-cli")
 
 
 class WizardScreen(Screen):
@@ -72,8 +73,8 @@ class WizardScreen(Screen):
         self.running = False
         self.process = None  # the live ProcessRun
         self.last_run = None  # RunResult of the last launch
-        self._preview_for: Any = None
-        self._refresh_pending = False
+        self._computing = False  # a view worker is running
+        self._dirty = False  # the state changed since that worker started
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -95,7 +96,8 @@ class WizardScreen(Screen):
             pane._filling = True
             pane.fill(self.state)
         self.call_after_refresh(self._end_fill)
-        self._refresh_now()
+        self._schedule_view()
+        self._update_header()
         self.query_one("#model-ref").focus()
 
     def _end_fill(self) -> None:
@@ -116,15 +118,37 @@ class WizardScreen(Screen):
         self.post_message(self.StateChanged(state, what))
 
     def on_wizard_screen_state_changed(self, event: "WizardScreen.StateChanged") -> None:
-        # Coalesce a burst of edits (typing) into one refresh per frame.
-        if not self._refresh_pending:
-            self._refresh_pending = True
-            self.call_after_refresh(self._refresh_now)
+        self._schedule_view()
 
-    def _refresh_now(self) -> None:
-        self._refresh_pending = False
-        state = self.state
-        self.view = view = build_view(state)
+    @property
+    def busy(self) -> bool:
+        """True while the view of the latest state is still being computed."""
+        return self._computing or self._dirty
+
+    def _want_preview(self) -> bool:
+        return STEPS[self.step].id == "preview"
+
+    def _schedule_view(self) -> None:
+        """Compute the view of the latest state in a thread; one at a time, latest state wins."""
+        if self._computing:
+            self._dirty = True
+            return
+        self._computing, self._dirty = True, False
+        state, with_preview = self.state, self._want_preview()
+        self.run_worker(
+            lambda: build_view(state, with_preview), name="view", group="view", thread=True, exit_on_error=False
+        )
+
+    def _view_done(self, view: StateView | None) -> None:
+        self._computing = False
+        if view is not None:
+            self._apply_view(view)
+        if self._dirty or (self._want_preview() and self.view.state is self.state and not self.view.with_preview):
+            self._schedule_view()
+
+    def _apply_view(self, view: StateView) -> None:
+        self.view = view
+        state = view.state
         for pane in self.query(StepPane):
             pane.show(state, view)
         self.query_one(Checklist).show(
@@ -132,9 +156,17 @@ class WizardScreen(Screen):
         )
         self._show_problems(view)
         self._update_header()
-        if STEPS[self.step].id == "preview":
-            self._refresh_preview()
+        if view.with_preview:
+            self._show_preview(view)
         self.refresh_bindings()
+
+    async def view_ready(self) -> StateView:
+        """Wait until the view of the current state is computed (actions that write or launch)."""
+        while self.busy or self.view.state is not self.state:
+            if not self._computing:
+                self._schedule_view()
+            await asyncio.sleep(0.02)
+        return self.view
 
     def _show_problems(self, view: StateView) -> None:
         bar = self.query_one("#problems", Static)
@@ -165,8 +197,8 @@ class WizardScreen(Screen):
         step_id = STEPS[step].id
         self.query_one(ContentSwitcher).current = step_id
         self.query_one(StepNav).show_current(step_id)
-        if step_id == "preview":
-            self._refresh_preview()
+        if step_id == "preview" and not (self.view.state is self.state and self.view.with_preview):
+            self._schedule_view()
         self.call_after_refresh(self._focus_first, self.pane(step_id))
 
     def _focus_first(self, pane: StepPane) -> None:
@@ -196,7 +228,7 @@ class WizardScreen(Screen):
         if self.step >= len(STEPS) - 1:
             return False
         if step_id == "model":
-            return self.state.mapping is not None and not self.view.errors_for("model")
+            return self.view.state is not None and self.view.state.hf is not None and not self.view.errors_for("model")
         return not self.view.errors_for(step_id)
 
     def action_next(self) -> None:
@@ -245,6 +277,10 @@ class WizardScreen(Screen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "view":
+            if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+                self._view_done(worker.result if event.state == WorkerState.SUCCESS else None)
+            return
         if worker.group != "fetch" or worker.is_cancelled:
             return
         if event.state == WorkerState.SUCCESS:
@@ -255,6 +291,7 @@ class WizardScreen(Screen):
             self.query_one(ModelStep).show_error(_error_text(worker.error))
 
     def _model_loaded(self, cfg: Any) -> None:
+        self.query_one(ModelStep).show_summary([("model", f"{cfg.repo_id or cfg.path} (checking …)")])
         previous = self.state.answers.model.ref
         state = self.state.with_hf(cfg)
         if state.answers.model.ref != previous and state.answers.architecture:
@@ -263,24 +300,15 @@ class WizardScreen(Screen):
         self.query_one(ModelStep).show_error("")
 
     # -- step 5: preview ------------------------------------------------------------------------
-    def _refresh_preview(self) -> None:
-        from primus_tui.errors import UserError, one_line
-        from primus_tui.tui.view import preview_data
-
-        state = self.state
-        if self._preview_for is state:
-            return
-        self._preview_for = state
+    def _show_preview(self, view: StateView) -> None:
         pane = self.query_one(PreviewStep)
-        if self.view.errors:
-            pane.show_blocked(self.view.errors)
-            return
-        try:
-            res, diff, model_yaml, exp_yaml = preview_data(state)
-        except UserError as exc:
-            pane.show_error(one_line(exc))
-            return
-        pane.show_preview(state, res, diff, model_yaml, exp_yaml)
+        if view.errors:
+            pane.show_blocked(view.errors)
+        elif view.preview_error:
+            pane.show_error(view.preview_error)
+        elif view.preview is not None:
+            p = view.preview
+            pane.show_preview(view.state, p.resolution, p.base_diff, p.model_yaml, p.experiment_yaml)
 
     # -- step 6: write --------------------------------------------------------------------------
     @property
@@ -305,10 +333,11 @@ class WizardScreen(Screen):
         from primus_tui.wizard import execute
 
         pane = self.launch_pane
-        if self.view.errors:
-            pane.set_message(f"Not written: {len(self.view.errors)} problem(s) to fix first: {self.view.errors[0]}", "error")
+        view = await self.view_ready()
+        if view.errors:
+            pane.set_message(f"Not written: {len(view.errors)} problem(s) to fix first: {view.errors[0]}", "error")
             return False
-        state = self.state
+        state = view.state
         try:
             plan = state.plan()
         except UserError as exc:
@@ -316,7 +345,6 @@ class WizardScreen(Screen):
             return False
         if not plan.pending:
             pane.set_message("Files already written and up to date.", "success")
-            self._refresh_now()
             return True
         force = False
         if plan.conflicts:
@@ -330,7 +358,8 @@ class WizardScreen(Screen):
                 return False
             force = True
         else:
-            body = plan.render(diffs=False) + f"\ninto {plan.root}"
+            where = state.answers.target.primus_root or "the bundled tree"
+            body = plan.render(diffs=False) + f"\ninto {where}"
             if not await self.app.push_screen_wait(ConfirmScreen(f"Write {len(plan.pending)} file(s)?", body, yes="Write")):
                 pane.set_message("Nothing written.")
                 return False
@@ -373,7 +402,7 @@ class WizardScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown in place, never a traceback
             pane.set_message(f"Cannot build the launch command: {_error_text(exc)}", "error")
             return
-        body = " ".join(argv) + f"\n\nin {state.root}"
+        body = " ".join(argv) + f"\n\nin {state.answers.target.primus_root or 'the bundled tree'}"
         title = "Dry run primus-cli (prints the command and config, trains nothing)?" if dry_run else "Launch primus-cli?"
         if not await self.app.push_screen_wait(ConfirmScreen(title, body, yes="Launch")):
             pane.set_message("Not launched.")

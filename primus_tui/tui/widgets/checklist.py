@@ -62,7 +62,7 @@ def _one_line(text: str, width: int) -> str:
 class Checklist(Static):
     """Four lines, `✔` or `○`; a done item shows what was done (full reasons: the tooltip)."""
 
-    DETAIL_WIDTH = 22
+    DETAIL_WIDTH = 19
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", **kwargs)

@@ -15,10 +15,10 @@ class FieldRow(Vertical):
     DEFAULT_CSS = """
     FieldRow { height: auto; }
     FieldRow > Horizontal { height: 1; }
-    FieldRow .fr-key { width: 26; color: $text; }
-    FieldRow Input { width: 1fr; max-width: 30; }
-    FieldRow .fr-source { width: 1fr; color: $text-muted; padding-left: 1; }
-    FieldRow .fr-message { height: auto; padding-left: 26; }
+    FieldRow .fr-key { width: 24; color: $text; text-wrap: nowrap; text-overflow: ellipsis; }
+    FieldRow Input { width: 1fr; max-width: 24; }
+    FieldRow .fr-source { width: 1fr; color: $text-muted; padding-left: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    FieldRow .fr-message { height: auto; padding-left: 24; }
     FieldRow .fr-message.-error { color: $text-error; }
     FieldRow .fr-message.-warning { color: $text-warning; }
     FieldRow.-changed .fr-key { text-style: bold; }
@@ -45,6 +45,7 @@ class FieldRow(Vertical):
         self._input_id = input_id
         self._field_message = ""  # from the Input's validator
         self._state_message: tuple[str, str] = ("", "")  # (severity, text) from the core's checks
+        self._ready = False  # children composed (messages can render)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -69,13 +70,15 @@ class FieldRow(Vertical):
         return self.input.value
 
     def set_value(self, value: str) -> None:
-        if self.input.value != value:
+        self._value = value
+        if self._ready and self.input.value != value:
             self.input.value = value
 
     def set_source(self, source: str) -> None:
         if source != self._source:
             self._source = source
-            self.query_one(".fr-source", Label).update(source)
+            if self._ready:
+                self.query_one(".fr-source", Label).update(source)
 
     def set_field_message(self, text: str) -> None:
         """The Input validator's verdict (live, per keystroke)."""
@@ -93,6 +96,8 @@ class FieldRow(Vertical):
         return self._field_message or self._state_message[1]
 
     def _render_message(self) -> None:
+        if not self._ready:
+            return  # a row mounted in this same refresh: on_mount renders the message
         box = self.query_one(".fr-message", Static)
         severity, text = ("error", self._field_message) if self._field_message else self._state_message
         box.display = bool(text)
@@ -101,4 +106,5 @@ class FieldRow(Vertical):
         box.update(Content(f"{'✖' if severity == 'error' else '⚠'} {text}") if text else "")
 
     def on_mount(self) -> None:
+        self._ready = True
         self._render_message()

@@ -11,6 +11,9 @@ from rich.text import Text
 from textual.widgets import DataTable, Input, Label
 
 
+KEY_WIDTH, VALUE_WIDTH = 30, 14
+
+
 @dataclass(frozen=True)
 class KeyRow:
     """One row: dotted key, value as YAML, where it came from, and why it is notable."""
@@ -29,6 +32,7 @@ class ResolvedTable(Vertical):
     ResolvedTable { height: 1fr; }
     ResolvedTable DataTable { height: 1fr; }
     ResolvedTable #key-count { color: $text-muted; }
+    ResolvedTable #key-filter { margin-top: 1; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -37,12 +41,15 @@ class ResolvedTable(Vertical):
         self.shown: list[KeyRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter keys, values or sources (e.g. seq_length, shadowed, overrides)", id="key-filter")
+        yield Input(placeholder="/ filter: key, value or source (e.g. seq_length, shadowed)", id="key-filter", compact=True)
         yield Label("", id="key-count")
         yield DataTable(id="key-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("key", "value", "source")
+        table = self.query_one(DataTable)
+        table.add_column("key", width=KEY_WIDTH, key="key")
+        table.add_column("value", width=VALUE_WIDTH, key="value")
+        table.add_column("source", key="source")
         self.watch(self.app, "theme", lambda _: self._refill(), init=False)
 
     def set_rows(self, rows: Sequence[KeyRow]) -> None:
@@ -81,10 +88,10 @@ class ResolvedTable(Vertical):
 def _cells(row: KeyRow, colors: tuple[str, str]) -> tuple:
     warning, muted = colors
     if row.shadowed:
-        key = Text(f"! {row.key}", style=f"bold {warning}")
+        key = Text(_clip(f"! {row.key}", KEY_WIDTH), style=f"bold {warning}")
         source = Text(f"{row.source}  ({row.note})" if row.note else row.source, style=warning)
-        return key, Text(_clip(row.value)), source
-    return Text(row.key), Text(_clip(row.value)), Text(row.source, style=muted)
+        return key, Text(_clip(row.value, VALUE_WIDTH)), source
+    return Text(_clip(row.key, KEY_WIDTH)), Text(_clip(row.value, VALUE_WIDTH)), Text(row.source, style=muted)
 
 
 def _clip(text: str, width: int = 60) -> str:

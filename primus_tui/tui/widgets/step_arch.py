@@ -35,16 +35,17 @@ class ArchStep(StepPane):
         super().__init__(**kwargs)
         self._keys: list[str] = []
         self._hf_values: dict[str, object] = {}
+        self._traps: set[str] = set()
         self._known_text: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(self.PURPOSE, classes="purpose")
         yield Static("", id="arch-params")
         yield Static("", id="arch-unsupported", classes="error-box")
-        yield Static("", id="arch-traps", classes="warn-box")
         yield Static("", id="arch-empty", classes="hint")
         yield Vertical(id="arch-fields")
         yield Static("", id="arch-problems")
+        yield Static("", id="arch-traps", classes="warn-box")
 
     def on_mount(self) -> None:
         for box in ("#arch-unsupported", "#arch-traps", "#arch-problems"):
@@ -55,6 +56,7 @@ class ArchStep(StepPane):
         mapping = state.mapping
         self.query_one("#arch-empty", Static).update("" if mapping else "Fetch a model first (step 1).")
         self._hf_values = dict(mapping.fields) if mapping is not None else {}
+        self._traps = self._trap_keys(view)
         fields = state.fields() if mapping is not None else {}
         keys = list(fields)
         if keys != self._keys:
@@ -65,11 +67,12 @@ class ArchStep(StepPane):
                 row.set_source(self._source(state, row.key))
         self._show_params(view)
         self._show_unsupported(mapping)
-        self._show_traps(state)
+        self._show_traps(state, view)
         self._show_problems(view)
 
     def _source(self, state: Any, key: str) -> str:
-        return state.field_source(key).removeprefix("HF ").replace("answers (architecture)", "edited")
+        text = state.field_source(key).removeprefix("HF ").replace("answers (architecture)", "edited")
+        return f"⚠ {text}" if key in self._traps else text
 
     def _rebuild(self, state: Any, fields: dict) -> None:
         from primus_tui.hf import FIELD_VALIDATORS
@@ -118,16 +121,23 @@ class ArchStep(StepPane):
             lines += [f"  • {key}: {why}" for key, why in items]
             box.update(Content("\n".join(lines)))
 
-    def _show_traps(self, state: Any) -> None:
+    @staticmethod
+    def _trap_keys(view: Any) -> set[str]:
+        from primus_tui.hf.keys import TRAP_KEYS
+
+        cand = getattr(view, "base_candidate", None)
+        return {k for k in (cand.overrides if cand is not None else {}) if k in TRAP_KEYS}
+
+    def _show_traps(self, state: Any, view: Any) -> None:
         from primus_tui.hf.keys import TRAP_KEYS
 
         box = self.query_one("#arch-traps", Static)
         lines: list[str] = []
-        cand = state.base_candidate if state.mapping is not None else None
+        cand = getattr(view, "base_candidate", None)
         if cand is not None:
             for key, (old, new) in cand.overrides.items():
                 if key in TRAP_KEYS:
-                    lines.append(f"  • {key}: {state.base} gives {scalar_yaml(old)}, this model needs {scalar_yaml(new)}")
+                    lines.append(f"  • {key}: {scalar_yaml(old)} in {state.base} → {scalar_yaml(new)}")
         for key, value in (state.pinned() if state.mapping is not None else {}).items():
             lines.append(
                 f"  • {key}: {state.answers.experiment.config} would beat the model file; "
@@ -137,7 +147,7 @@ class ArchStep(StepPane):
         lines += [f"  • {note}" for note in notes]
         box.display = bool(lines)
         if lines:
-            head = "Traps of the manual recipe, written explicitly into the YAML:"
+            head = "⚠ Traps of the manual recipe (the base would silently give the wrong value); written explicitly:"
             box.update(Content("\n".join([head, *lines])))
 
     def _show_problems(self, view: Any) -> None:

@@ -40,7 +40,7 @@ class BaseStep(StepPane):
         yield Static("", id="base-detail")
 
     def show(self, state: Any, view: Any) -> None:
-        bases = list(state.bases)
+        bases = list(view.bases) if view is not None else []
         chosen = state.base
         empty = self.query_one("#base-empty", Static)
         empty.display = not bases

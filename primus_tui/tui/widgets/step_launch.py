@@ -32,15 +32,15 @@ class LaunchStep(StepPane):
 
     def compose(self) -> ComposeResult:
         yield Static(self.PURPOSE, classes="purpose")
-        yield FilePlanView(id="launch-plan")
-        yield Static("", id="launch-command", classes="command")
-        with Vertical(id="launch-options"):
-            yield Checkbox("dry run (--dry-run: print command and config, train nothing)", id="launch-dry-run", compact=True)
-            yield Checkbox("single process (--single)", id="launch-single", compact=True)
         with Horizontal(classes="buttons"):
             yield Button("Write files ^o", id="btn-write", compact=True, variant="primary")
             yield Button("Launch ^r", id="btn-launch", compact=True, variant="success")
             yield Button("Cancel run ^x", id="btn-cancel", compact=True, variant="error", disabled=True)
+        with Vertical(id="launch-options"):
+            yield Checkbox("dry run (--dry-run: print, train nothing)", id="launch-dry-run", compact=True)
+            yield Checkbox("single process (--single, no torchrun)", id="launch-single", compact=True)
+        yield Static("", id="launch-command", classes="command")
+        yield FilePlanView(id="launch-plan")
         yield Static("", id="launch-message")
         yield RunPanel(id="run-panel")
 
@@ -67,7 +67,13 @@ class LaunchStep(StepPane):
             command = "$ " + " ".join(shlex.quote(a) for a in _relative(argv, state.root))
         self.query_one("#launch-command", Static).update(Content(command))
 
+    def on_mount(self) -> None:
+        self.run_panel.display = False  # appears with the first launch
+
     def set_running(self, running: bool) -> None:
+        if running:
+            self.run_panel.display = True
+            self.call_after_refresh(self.scroll_to_widget, self.run_panel, animate=False, top=True)
         self.query_one("#btn-cancel", Button).disabled = not running
         self.query_one("#btn-launch", Button).disabled = running
         self.query_one("#btn-write", Button).disabled = running

@@ -31,13 +31,15 @@ class ModelStep(StepPane):
 
     def compose(self) -> ComposeResult:
         yield Static(self.PURPOSE, classes="purpose")
-        yield Label("Repo id or local path", classes="field-label")
-        yield Input(placeholder="TinyLlama/TinyLlama-1.1B-Chat-v1.0  or  ./my-model/", id="model-ref")
-        yield Label("Revision (branch, tag or commit; blank = main)", classes="field-label")
-        yield Input(placeholder="main", id="model-revision")
+        with Horizontal(classes="model-row"):
+            yield Label("repo id or path", classes="model-label")
+            yield Input(placeholder="TinyLlama/TinyLlama-1.1B-Chat-v1.0", id="model-ref", compact=True)
+        with Horizontal(classes="model-row"):
+            yield Label("revision", classes="model-label")
+            yield Input(placeholder="main (branch, tag or commit)", id="model-revision", compact=True)
         with Horizontal(classes="buttons"):
-            yield Button("Fetch config.json", id="fetch", variant="primary")
-            yield Button("Cancel fetch", id="cancel-fetch", disabled=True)
+            yield Button("Fetch config.json ⏎", id="fetch", variant="primary", compact=True)
+            yield Button("Cancel fetch esc", id="cancel-fetch", disabled=True, compact=True)
         yield LoadingIndicator(id="fetch-spinner")
         yield Static("", id="model-error", classes="error-box")
         yield Static("", id="model-summary")
@@ -85,6 +87,8 @@ class ModelStep(StepPane):
             self.query_one("#model-summary", Static).update(Content.styled(text, "$text-muted"))
 
     def show_error(self, message: str) -> None:
+        if message:
+            self.query_one("#model-summary", Static).update("")
         box = self.query_one("#model-error", Static)
         box.display = bool(message)
         box.update(Content(message))

@@ -27,6 +27,12 @@ class PreviewStep(StepPane):
     TITLE = "Preview"
     PURPOSE = "The merged config Primus will build from the planned files, with where every value comes from."
 
+    BINDINGS = [("slash", "filter", "Filter keys")]
+
+    def action_filter(self) -> None:
+        self.query_one(TabbedContent).active = "tab-keys"
+        self.query_one("#key-filter").focus()
+
     def compose(self) -> ComposeResult:
         yield Static(self.PURPOSE, classes="purpose")
         yield Static("", id="preview-status")
