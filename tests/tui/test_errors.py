@@ -71,10 +71,10 @@ async def test_fetch_is_cancellable(make):
         await pilot.press("enter")
         await pilot.pause()
         wiz = app.screen
-        assert wiz.fetching and wiz.query_one("#fetch-spinner").display
+        assert wiz.fetching and wiz.query_one(ModelStep).spinning
         await pilot.press("escape")
         await pilot.pause()
-        assert not wiz.fetching and not wiz.query_one("#fetch-spinner").display
+        assert not wiz.fetching and not wiz.query_one(ModelStep).spinning
         assert "cancelled" in model_error(app)
         release.set()
         await settle(pilot)

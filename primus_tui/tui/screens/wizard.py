@@ -20,22 +20,34 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, Static
+from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from primus_tui.tui.screens.confirm import ConfirmScreen
 from primus_tui.tui.view import StateView, build_view, step_of
 from primus_tui.tui.widgets.checklist import CheckItem, Checklist, StepInfo, StepNav
 from primus_tui.tui.widgets.step import Edit, StepPane
-from primus_tui.tui.widgets.step_arch import ArchStep
-from primus_tui.tui.widgets.step_base import BaseStep
-from primus_tui.tui.widgets.step_experiment import ExperimentStep
-from primus_tui.tui.widgets.step_launch import LaunchStep
 from primus_tui.tui.widgets.step_model import ModelStep
-from primus_tui.tui.widgets.step_preview import PreviewStep
 
-STEP_CLASSES: list[type[StepPane]] = [ModelStep, BaseStep, ArchStep, ExperimentStep, PreviewStep, LaunchStep]
-STEPS = [StepInfo(cls.STEP_ID, cls.TITLE) for cls in STEP_CLASSES]
+# Only step 1 is imported and composed before the first frame; the rest load right after it.
+STEPS = [
+    StepInfo("model", "Model"),
+    StepInfo("base", "Base"),
+    StepInfo("arch", "Architecture"),
+    StepInfo("experiment", "Experiment"),
+    StepInfo("preview", "Preview"),
+    StepInfo("launch", "Write & Launch"),
+]
+
+
+def later_step_classes() -> list[type[StepPane]]:
+    from primus_tui.tui.widgets.step_arch import ArchStep
+    from primus_tui.tui.widgets.step_base import BaseStep
+    from primus_tui.tui.widgets.step_experiment import ExperimentStep
+    from primus_tui.tui.widgets.step_launch import LaunchStep
+    from primus_tui.tui.widgets.step_preview import PreviewStep
+
+    return [BaseStep, ArchStep, ExperimentStep, PreviewStep, LaunchStep]
 CHECK_LABELS = ("Choose a base", "Create model YAML", "Point experiment", "Run primus-cli")
 
 
@@ -65,20 +77,21 @@ class WizardScreen(Screen):
 
     def __init__(self, *, state: Any = None, primus_root: Path | None = None) -> None:
         super().__init__()
-        from primus_tui.wizard import WizardState
-
-        self.state = state if state is not None else WizardState.new(primus_root)
+        self.state = state  # None until the first frame is drawn (the core loads after it)
+        self.primus_root = primus_root
         self.view = StateView()
         self.fetching = False
         self.running = False
         self.process = None  # the live ProcessRun
         self.last_run = None  # RunResult of the last launch
+        self.panes_ready = asyncio.Event()  # all six panes mounted
+        self._pending_hf: Any = None  # a model fetched before that
         self._computing = False  # a view worker is running
         self._dirty = False  # the state changed since that worker started
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header(icon="▣")
+        yield Static("", id="title-bar")
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
                 yield Static("Steps", classes="sidebar-title")
@@ -86,23 +99,48 @@ class WizardScreen(Screen):
                 yield Static("Checklist", classes="sidebar-title")
                 yield Checklist(id="checklist")
             with ContentSwitcher(initial=STEPS[0].id, id="steps"):
-                for cls in STEP_CLASSES:
-                    yield cls()
+                yield ModelStep()  # the rest are mounted after the first frame (start-up time)
         yield Static("", id="problems")
         yield Footer()
 
     def on_mount(self) -> None:
-        for pane in self.query(StepPane):
-            pane._filling = True
-            pane.fill(self.state)
-        self.call_after_refresh(self._end_fill)
-        self._schedule_view()
+        if self.state is not None:
+            self._fill(self.query(StepPane))
         self._update_header()
         self.query_one("#model-ref").focus()
+        self.call_after_refresh(self._mount_rest)
 
-    def _end_fill(self) -> None:
-        for pane in self.query(StepPane):
-            pane._filling = False
+    async def _mount_rest(self) -> None:
+        """Load the core and mount the other five panes once the first frame is on screen."""
+        if self.state is None:
+            from primus_tui.wizard import WizardState
+
+            self.state = WizardState.new(self.primus_root)  # empty: nothing to fill into step 1
+        panes = [cls() for cls in later_step_classes()]
+        for pane in panes:
+            pane.display = False
+        await self.query_one(ContentSwitcher).mount_all(panes)
+        if not all(pane.is_mounted for pane in panes):
+            return  # the app is closing
+        self._fill(panes)
+        self.panes_ready.set()
+        if self._pending_hf is not None:
+            self._model_loaded(self._pending_hf)
+        self._schedule_view()
+        if self.step:
+            self.watch_step(self.step)
+
+    def _fill(self, panes) -> None:
+        panes = list(panes)
+        for pane in panes:
+            pane._filling = True
+            pane.fill(self.state)
+
+        def done() -> None:
+            for pane in panes:
+                pane._filling = False
+
+        self.call_after_refresh(done)
 
     def pane(self, step_id: str) -> StepPane:
         return self.query_one(f"#{step_id}", StepPane)
@@ -122,14 +160,16 @@ class WizardScreen(Screen):
 
     @property
     def busy(self) -> bool:
-        """True while the view of the latest state is still being computed."""
-        return self._computing or self._dirty
+        """True while the panes are mounting or the view of the latest state is being computed."""
+        return not self.panes_ready.is_set() or self._computing or self._dirty
 
     def _want_preview(self) -> bool:
         return STEPS[self.step].id == "preview"
 
     def _schedule_view(self) -> None:
         """Compute the view of the latest state in a thread; one at a time, latest state wins."""
+        if not self.panes_ready.is_set():
+            return  # _mount_rest schedules the first one
         if self._computing:
             self._dirty = True
             return
@@ -162,6 +202,7 @@ class WizardScreen(Screen):
 
     async def view_ready(self) -> StateView:
         """Wait until the view of the current state is computed (actions that write or launch)."""
+        await self.panes_ready.wait()
         while self.busy or self.view.state is not self.state:
             if not self._computing:
                 self._schedule_view()
@@ -187,13 +228,20 @@ class WizardScreen(Screen):
 
     def _update_header(self) -> None:
         s = self.state
-        model = s.answers.model.ref or "no model yet"
-        tree = "bundled tree" if s.answers.target.primus_root is None else str(s.root or s.answers.target.primus_root)
-        self.title = "primus-tui"
+        if s is None:
+            model, root = "no model yet", self.primus_root
+        else:
+            model, root = s.answers.model.ref or "no model yet", s.answers.target.primus_root
+        tree = "bundled tree" if root is None else str(root)
         self.sub_title = f"{model}  →  {tree}"
+        self.query_one("#title-bar", Static).update(
+            Content.assemble(("primus-tui", "bold"), "  ", (model, "$text-accent"), ("  →  ", "$text-muted"), tree)
+        )
 
     # -- navigation -----------------------------------------------------------------------------
     def watch_step(self, step: int) -> None:
+        if not self.panes_ready.is_set():
+            return  # _mount_rest shows the current step once every pane exists
         step_id = STEPS[step].id
         self.query_one(ContentSwitcher).current = step_id
         self.query_one(StepNav).show_current(step_id)
@@ -291,6 +339,10 @@ class WizardScreen(Screen):
             self.query_one(ModelStep).show_error(_error_text(worker.error))
 
     def _model_loaded(self, cfg: Any) -> None:
+        if not self.panes_ready.is_set():
+            self._pending_hf = cfg
+            return
+        self._pending_hf = None
         self.query_one(ModelStep).show_summary([("model", f"{cfg.repo_id or cfg.path} (checking …)")])
         previous = self.state.answers.model.ref
         state = self.state.with_hf(cfg)
@@ -301,7 +353,7 @@ class WizardScreen(Screen):
 
     # -- step 5: preview ------------------------------------------------------------------------
     def _show_preview(self, view: StateView) -> None:
-        pane = self.query_one(PreviewStep)
+        pane = self.pane("preview")
         if view.errors:
             pane.show_blocked(view.errors)
         elif view.preview_error:
@@ -312,11 +364,10 @@ class WizardScreen(Screen):
 
     # -- step 6: write --------------------------------------------------------------------------
     @property
-    def launch_pane(self) -> LaunchStep:
-        return self.query_one(LaunchStep)
+    def launch_pane(self) -> Any:
+        return self.pane("launch")
 
-    @on(LaunchStep.Action)
-    async def _launch_button(self, event: LaunchStep.Action) -> None:
+    async def on_launch_step_action(self, event: Message) -> None:
         event.stop()
         await self.run_action(event.action)
 

@@ -37,16 +37,23 @@ class ModelStep(StepPane):
         with Horizontal(classes="model-row"):
             yield Label("revision", classes="model-label")
             yield Input(placeholder="main (branch, tag or commit)", id="model-revision", compact=True)
-        with Horizontal(classes="buttons"):
-            yield Button("Fetch config.json ⏎", id="fetch", variant="primary", compact=True)
-            yield Button("Cancel fetch esc", id="cancel-fetch", disabled=True, compact=True)
-        yield LoadingIndicator(id="fetch-spinner")
+        yield Horizontal(classes="buttons", id="model-buttons")  # buttons: mounted after the first frame
         yield Static("", id="model-error", classes="error-box")
         yield Static("", id="model-summary")
 
     def on_mount(self) -> None:
-        self.query_one("#fetch-spinner").display = False
         self.query_one("#model-error").display = False
+        self.call_after_refresh(self._mount_buttons)
+
+    def _mount_buttons(self) -> None:
+        """For the mouse; the keys (enter, escape) work before they exist."""
+        row = self.query_one("#model-buttons")
+        if not row.is_attached:
+            return  # the app is closing before its first frame settled
+        row.mount(
+            Button("Fetch config.json ⏎", id="fetch", variant="primary", compact=True),
+            Button("Cancel fetch esc", id="cancel-fetch", disabled=not self.spinning, compact=True),
+        )
 
     # -- form ---------------------------------------------------------------------------------
     def fill(self, state: Any) -> None:
@@ -78,10 +85,18 @@ class ModelStep(StepPane):
         self.post_message(self.FetchRequested(ref, revision))
 
     # -- presentation -------------------------------------------------------------------------
+    @property
+    def spinning(self) -> bool:
+        return bool(self.query("#fetch-spinner"))
+
     def set_busy(self, busy: bool, text: str = "") -> None:
-        self.query_one("#fetch-spinner").display = busy
-        self.query_one("#cancel-fetch", Button).disabled = not busy
-        self.query_one("#fetch", Button).disabled = busy
+        # The spinner exists only while fetching (it animates; nothing to pay for at start-up).
+        if busy and not self.spinning:
+            self.mount(LoadingIndicator(id="fetch-spinner"), before="#model-error")
+        elif not busy:
+            self.query("#fetch-spinner").remove()
+        for button in self.query(Button):
+            button.disabled = busy if button.id == "fetch" else not busy
         if busy:
             self.show_error("")
             self.query_one("#model-summary", Static).update(Content.styled(text, "$text-muted"))
@@ -106,7 +121,7 @@ class ModelStep(StepPane):
             return
         lines = [
             ("model", str(hf.repo_id or hf.path)),
-            ("revision", f"{hf.revision or 'main'} @ {hf.commit_sha or 'local files'}"),
+            ("revision", f"{hf.revision or 'main'} @ {(hf.commit_sha or 'local files')[:12]}"),
         ]
         if not hf.repo_id:
             lines.append(("config.json", str(hf.path)))
