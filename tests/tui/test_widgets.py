@@ -167,3 +167,20 @@ async def test_save_answers_never_clobbers_silently(make, tmp_path):
         await pilot.press("n")
         await settle(pilot)
     assert target.read_text() == "# mine\n"
+
+
+async def test_option_a_and_b_keys_in_the_base_step(make):
+    from textual.widgets import OptionList
+
+    app = make(state=tinyllama_state(None))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await goto(pilot, "base")
+        wiz = app.screen
+        olist = wiz.query_one("#base-list", OptionList)
+        await pilot.press("a")
+        assert wiz.view.bases[olist.highlighted].option == "A"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert wiz.state.answers.base == "language_model.yaml"
+        await pilot.press("b")
+        assert wiz.view.bases[olist.highlighted].option == "B"

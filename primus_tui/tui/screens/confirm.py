@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -32,8 +33,8 @@ class ConfirmScreen(ModalScreen[bool]):
                 with VerticalScroll(id="dialog-body"):
                     yield Static(self._body, markup=False)
             with Horizontal(id="dialog-buttons"):
-                yield Button(f"{self._yes} [y]", id="yes", variant="error" if self._danger else "primary")
-                yield Button(f"{self._no} [n]", id="no")
+                yield Button(Content(f"{self._yes} (y)"), id="yes", variant="error" if self._danger else "primary")
+                yield Button(Content(f"{self._no} (n)"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no" if self._danger else "#yes", Button).focus()

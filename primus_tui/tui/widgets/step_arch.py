@@ -71,7 +71,10 @@ class ArchStep(StepPane):
         self._show_problems(view)
 
     def _source(self, state: Any, key: str) -> str:
-        text = state.field_source(key).removeprefix("HF ").replace("answers (architecture)", "edited")
+        text = state.field_source(key).removeprefix("HF ")
+        if key in state.answers.architecture:
+            hf_key = state.mapping.hf_source.get(key) if state.mapping is not None else None
+            text = f"edited (HF {hf_key})" if hf_key else "edited"
         return f"⚠ {text}" if key in self._traps else text
 
     def _rebuild(self, state: Any, fields: dict) -> None:

@@ -13,8 +13,8 @@ from primus_tui.config.render import scalar_yaml
 from primus_tui.tui.widgets.step import StepPane
 
 OPTIONS_TEXT = (
-    "Option A: extend language_model.yaml and set every architecture field explicitly (the guide's choice).\n"
-    "Option B: extend the closest existing preset of the same family and override only what differs."
+    "Option A (key a): extend language_model.yaml and set every architecture field explicitly (the guide's choice).\n"
+    "Option B (key b): extend the closest existing preset of the same family and override only what differs."
 )
 MAX_KEYS_SHOWN = 40
 
@@ -25,6 +25,16 @@ class BaseStep(StepPane):
     STEP_ID = "base"
     TITLE = "Base"
     PURPOSE = "Pick the preset your model YAML extends. Ranked for this model: family first, then fewest keys to override."
+
+    BINDINGS = [("a", "option('A')", "Option A"), ("b", "option('B')", "Option B")]
+
+    def action_option(self, option: str) -> None:
+        """Highlight (not choose) the seed's Option A or B candidate; enter chooses it."""
+        index = next((i for i, b in enumerate(self._bases) if b.option == option), None)
+        if index is not None:
+            olist = self.query_one("#base-list", OptionList)
+            olist.highlighted = index
+            olist.focus()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -134,10 +134,15 @@ class PreviewStep(StepPane):
 
 
 def _short(source: str) -> str:
-    """`../../tmp/x/primus/configs/models/megatron/a.yaml:3` -> `models/megatron/a.yaml:3`."""
-    for marker in ("primus/configs/", "examples/megatron/configs/"):
-        head, sep, tail = source.partition(marker)
-        if sep:
-            prefix = head[: head.index("@") + 2] if "@" in head else ""  # keep "overrides @ "
-            return prefix + (tail if marker == "primus/configs/" else marker.split("/")[0] + "/" + tail)
-    return source
+    """`../../x/primus/configs/models/megatron/a.yaml:3` -> `a.yaml:3` (the Chain tab has the folders).
+
+    `overrides @ …/exp.yaml:15` keeps its `overrides @` prefix; anything else is shown as is.
+    """
+    prefix, sep, rest = source.partition("@ ")
+    if not sep:
+        prefix, rest = "", source
+    if "/" not in rest.split(" ")[0]:
+        return source
+    head, _, tail = rest.partition(" ")
+    short = head.rsplit("/", 1)[-1]
+    return f"{prefix}{sep}{short}{(' ' + tail) if tail else ''}"
