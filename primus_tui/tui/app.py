@@ -47,6 +47,10 @@ class PrimusWizardApp(App[int]):
     COMMANDS = App.COMMANDS | {WizardCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", show=False),
+        # Priority: focus moves while the app reads the key, so a fast typist's next keys land in
+        # the next field even when the screen's own queue is busy redrawing.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(self, *, state: Any = None, primus_root: str | Path | None = None, collaborators: Collaborators | None = None) -> None:

@@ -260,7 +260,7 @@ class WizardScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
-            return True if self.can_advance() else None
+            return True if self.busy or self.can_advance() else None
         if action == "back":
             return True if self.step > 0 else None
         if action == "cancel_run":
@@ -280,7 +280,16 @@ class WizardScreen(Screen):
         return not self.view.errors_for(step_id)
 
     def action_next(self) -> None:
-        if self.can_advance():
+        if self.busy:
+            self._next_when_ready()  # judge the state the user sees once its view lands, not a stale one
+        elif self.can_advance():
+            self.step += 1
+
+    @work(exclusive=True, group="next", exit_on_error=False)
+    async def _next_when_ready(self) -> None:
+        step = self.step
+        await self.view_ready()
+        if self.step == step and self.can_advance():
             self.step += 1
 
     def action_back(self) -> None:
@@ -483,7 +492,7 @@ class WizardScreen(Screen):
         self.running = True
         pane.set_running(True)
         self.refresh_bindings()
-        panel.set_status("running", f"{mode}: {Path(argv[0]).name} {' '.join(argv[1:3])} …", [f"log: {log_path}"])
+        panel.set_status("running", f"{mode}: {Path(argv[0]).name} {' '.join(argv[1:3])} …", [f"log: {_shown(log_path, state.root)}"])
         try:
             result = await run.run()
         finally:
@@ -493,12 +502,12 @@ class WizardScreen(Screen):
             self.refresh_bindings()
         panel.log.flush()
         self.last_run = result
-        self._show_result(panel, mode, result)
+        self._show_result(panel, mode, result, state.root)
         code = result.returncode if result.returncode is not None else 127
         self.set_state(self.state.with_run_result(mode, code, argv), "run")
 
-    def _show_result(self, panel: Any, mode: str, result: Any) -> None:
-        where = [f"log saved: {result.log_path}"] if result.log_path else []
+    def _show_result(self, panel: Any, mode: str, result: Any, root: Any = None) -> None:
+        where = [f"log saved: {_shown(result.log_path, root)}"] if result.log_path else []
         if result.error:
             panel.set_status("failed", f"{mode} did not start: {result.error}", where)
         elif result.cancelled:
@@ -547,6 +556,14 @@ class WizardScreen(Screen):
             return
         self.saved_answers = path
         self.notify(f"Answers saved: {path}")
+
+
+def _shown(path: Path, root: Any) -> str:
+    """A path relative to the target tree when it is inside it (shorter, and what the user knows)."""
+    try:
+        return str(Path(path).relative_to(root)) if root is not None else str(path)
+    except ValueError:
+        return str(path)
 
 
 def _step_number(step_id: str) -> int:
