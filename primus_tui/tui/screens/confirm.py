@@ -13,6 +13,46 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Ask once; `y`/`n`/`escape` or the buttons. Dangerous questions focus "No" first."""
 
+    DEFAULT_CSS = """
+    ConfirmScreen {
+        align: center middle;
+    }
+
+    #dialog {
+        width: 80%;
+        max-width: 90;
+        height: auto;
+        max-height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+
+    ConfirmScreen.-danger #dialog {
+        border: thick $error;
+    }
+
+    #dialog-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+
+    #dialog-body {
+        height: auto;
+        max-height: 16;
+    }
+
+    #dialog-buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+
+    #dialog-buttons Button {
+        margin-left: 1;
+    }
+    """
+
     BINDINGS = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),

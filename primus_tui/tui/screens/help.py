@@ -23,6 +23,7 @@ four-step guide; each item ticks itself when its step is really done.
 
 [b]Keys[/b]
   ctrl+n / ctrl+b   next / previous step      tab / shift+tab   move between fields
+  alt+1 … alt+6     go to step 1 … 6          (or click a step in the sidebar)
   ctrl+o            write the files           ctrl+r            launch primus-cli direct
   ctrl+x            cancel the running job    ctrl+s            save the answers file
   ctrl+p            command palette           ? or F1           this help
@@ -33,6 +34,26 @@ four-step guide; each item ticks itself when its step is really done.
 
 class HelpScreen(ModalScreen[None]):
     """A modal with the keys; any of escape, q, ? or F1 closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+
+    #help {
+        width: 96;
+        max-width: 95%;
+        height: 80%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    #help-title {
+        text-style: bold;
+        color: $text-accent;
+    }
+    """
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close")]
 

@@ -12,6 +12,29 @@ from textual.widgets import Input, Static
 class SaveAnswersScreen(ModalScreen[str | None]):
     """One Input prefilled with the default path; enter saves, escape cancels."""
 
+    DEFAULT_CSS = """
+    SaveAnswersScreen {
+        align: center middle;
+    }
+
+    #dialog {
+        width: 80%;
+        max-width: 90;
+        height: auto;
+        border: thick $primary;
+        background: $surface;
+        padding: 1 2;
+    }
+
+    #dialog-title {
+        text-style: bold;
+    }
+
+    #answers-path {
+        margin: 1 0;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, default_path: str) -> None:

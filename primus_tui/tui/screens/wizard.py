@@ -63,6 +63,7 @@ class WizardScreen(Screen):
         Binding("ctrl+s", "save_answers", "Save", priority=True),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
+        *[Binding(f"alt+{i}", f"goto('{s.id}')", f"Step {i}", show=False) for i, s in enumerate(STEPS, 1)],
     ]
 
     step: reactive[int] = reactive(0, bindings=True)
@@ -251,7 +252,7 @@ class WizardScreen(Screen):
 
     def _focus_first(self, pane: StepPane) -> None:
         focused = self.focused
-        if focused is not None and (pane in focused.ancestors or isinstance(focused, StepNav)):
+        if focused is not None and pane in focused.ancestors:
             return
         for widget in pane.query("*"):
             if widget.focusable and widget.display:
@@ -297,10 +298,6 @@ class WizardScreen(Screen):
 
     def action_goto(self, step_id: str) -> None:
         self.step = next(i for i, s in enumerate(STEPS) if s.id == step_id)
-
-    @on(StepNav.Jump)
-    def _jump(self, event: StepNav.Jump) -> None:
-        self.action_goto(event.step_id)
 
     # -- step 1: fetch --------------------------------------------------------------------------
     def action_fetch(self) -> None:

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.content import Content
-from textual.message import Message
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 
 @dataclass(frozen=True)
@@ -31,27 +29,27 @@ class CheckItem:
 TICK, TODO = "✔", "○"
 
 
-class StepNav(OptionList):
-    """The six wizard steps; enter or click jumps to one."""
-
-    class Jump(Message):
-        def __init__(self, step_id: str) -> None:
-            super().__init__()
-            self.step_id = step_id
+class StepNav(Static):
+    """The six steps, the current one marked; a click jumps (keys: ctrl+n / ctrl+b, alt+1..6, ctrl+p)."""
 
     def __init__(self, steps: Sequence[StepInfo], **kwargs) -> None:
-        super().__init__(*[Option(f"{i}  {s.title}", id=s.id) for i, s in enumerate(steps, 1)], **kwargs)
+        super().__init__("", **kwargs)
         self._steps = list(steps)
+        self.current: str | None = None
+
+    def on_mount(self) -> None:
+        self.show_current(self._steps[0].id)
 
     def show_current(self, step_id: str) -> None:
-        index = next((i for i, s in enumerate(self._steps) if s.id == step_id), None)
-        if index is not None and self.highlighted != index:
-            self.highlighted = index
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option.id:
-            self.post_message(self.Jump(event.option.id))
+        self.current = step_id
+        lines = []
+        for i, step in enumerate(self._steps, 1):
+            link = f"@click=screen.goto('{step.id}')"
+            if step.id == step_id:
+                lines.append(Content.from_markup(f"[bold $text-accent {link}]▸ {i} {step.title}[/]"))
+            else:
+                lines.append(Content.from_markup(f"[{link}]  {i} {step.title}[/]"))
+        self.update(Content("\n").join(lines))
 
 
 def _one_line(text: str, width: int) -> str:

@@ -41,6 +41,53 @@ class RunStatus(Static):
 class RunPanel(Vertical):
     """Status, progress (iteration / train_iters) and charts above a time-batched log."""
 
+    DEFAULT_CSS = """
+    RunPanel {
+        height: auto;
+        min-height: 16;
+        margin-top: 1;
+    }
+
+    #run-status {
+        height: auto;
+    }
+
+    #run-progress-row {
+        height: 1;
+        margin-top: 1;
+    }
+
+    #run-iter {
+        width: 20;
+    }
+
+    #run-charts {
+        height: 3;
+        margin-top: 1;
+    }
+
+    #run-charts .chart {
+        width: 1fr;
+        height: 3;
+        padding-right: 2;
+    }
+
+    #run-charts Sparkline {
+        height: 2;
+    }
+
+    #run-log {
+        height: 12;
+        min-height: 6;
+        border: round $border-blurred;
+        margin-top: 1;
+    }
+
+    #run-log:focus {
+        border: round $border;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield RunStatus("", id="run-status")
         with Horizontal(id="run-progress-row"):

@@ -27,6 +27,23 @@ def _same(a: object, b: object) -> bool:
 class ArchStep(StepPane):
     """A row per Megatron field; editing one sets (or, back at the HF value, unsets) the answer."""
 
+    DEFAULT_CSS = """
+    #arch-params {
+        height: auto;
+    }
+
+    #arch-fields {
+        height: auto;
+        margin-top: 1;
+    }
+
+    #arch-problems {
+        color: $text-error;
+        height: auto;
+        margin-top: 1;
+    }
+    """
+
     STEP_ID = "arch"
     TITLE = "Architecture"
     PURPOSE = "Megatron fields from config.json (HF key on the right). Edit any value; checks run as you type."
@@ -54,7 +71,9 @@ class ArchStep(StepPane):
     # -- state -> form -----------------------------------------------------------------------
     def show(self, state: Any, view: Any) -> None:
         mapping = state.mapping
-        self.query_one("#arch-empty", Static).update("" if mapping else "Fetch a model first (step 1).")
+        empty = self.query_one("#arch-empty", Static)
+        empty.display = mapping is None
+        empty.update("Fetch a model first (step 1).")
         self._hf_values = dict(mapping.fields) if mapping is not None else {}
         self._traps = self._trap_keys(view)
         fields = state.fields() if mapping is not None else {}

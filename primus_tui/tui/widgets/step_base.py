@@ -22,6 +22,22 @@ MAX_KEYS_SHOWN = 40
 class BaseStep(StepPane):
     """Ranked candidates; enter picks one. The detail pane lists the keys it would override."""
 
+    DEFAULT_CSS = """
+    #base-options {
+        margin-bottom: 1;
+    }
+
+    #base-list {
+        height: auto;
+        max-height: 10;
+    }
+
+    #base-detail {
+        margin-top: 1;
+        height: auto;
+    }
+    """
+
     STEP_ID = "base"
     TITLE = "Base"
     PURPOSE = "Pick the preset your model YAML extends. Ranked for this model: family first, then fewest keys to override."

@@ -64,6 +64,12 @@ def _type_rule(key: str):
 class ExperimentStep(StepPane):
     """Meta rows, override rows (blank = not set), an `add key=value` row, the file plan."""
 
+    DEFAULT_CSS = """
+    #exp-meta, #exp-overrides {
+        height: auto;
+    }
+    """
+
     STEP_ID = "experiment"
     TITLE = "Experiment"
     PURPOSE = "The experiment YAML that points at your model (the guide's step 4), and where both files go."

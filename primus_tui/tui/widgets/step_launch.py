@@ -19,6 +19,22 @@ from primus_tui.tui.widgets.step import StepPane
 class LaunchStep(StepPane):
     """Plan, command, options, buttons, and the live run panel."""
 
+    DEFAULT_CSS = """
+    #launch-options {
+        height: auto;
+        margin-top: 1;
+    }
+
+    #launch-options Checkbox {
+        margin-right: 2;
+    }
+
+    #launch-message {
+        height: auto;
+        margin-top: 1;
+    }
+    """
+
     STEP_ID = "launch"
     TITLE = "Write & Launch"
     PURPOSE = "Write both files atomically, then run the guide's verification: ./primus-cli direct -- train pretrain."

@@ -23,6 +23,26 @@ from primus_tui.tui.widgets.yaml_view import CodeView
 class PreviewStep(StepPane):
     """Filled by the screen with one `Resolution` per state while this step is visible."""
 
+    DEFAULT_CSS = """
+    #preview-status {
+        height: auto;
+    }
+
+    #preview-tabs {
+        height: 1fr;
+        min-height: 12;
+    }
+
+    #preview-tabs TabPane {
+        padding: 0;
+        height: 1fr;
+    }
+
+    #preview-chain {
+        height: 1fr;
+    }
+    """
+
     STEP_ID = "preview"
     TITLE = "Preview"
     PURPOSE = "The merged config Primus will build from the planned files, with where every value comes from."
