@@ -23,7 +23,6 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from primus_tui.tui.screens.confirm import ConfirmScreen
 from primus_tui.tui.view import StateView, build_view, step_of
 from primus_tui.tui.widgets.checklist import CheckItem, Checklist, StepInfo, StepNav
 from primus_tui.tui.widgets.step import Edit, StepPane
@@ -387,6 +386,7 @@ class WizardScreen(Screen):
     async def write_files(self) -> bool:
         """Plan against the disk now; ask; write atomically. Returns True when the files are on disk."""
         from primus_tui.errors import UserError, one_line
+        from primus_tui.tui.screens.confirm import ConfirmScreen
         from primus_tui.wizard import execute
 
         pane = self.launch_pane
@@ -444,6 +444,8 @@ class WizardScreen(Screen):
 
     @work(exclusive=True, group="launch", exit_on_error=False)
     async def _launch_worker(self, dry_run: bool) -> None:
+        from primus_tui.tui.screens.confirm import ConfirmScreen
+
         if self.running:
             return
         if STEPS[self.step].id != "launch":
@@ -531,6 +533,7 @@ class WizardScreen(Screen):
     @work(exclusive=True, group="save", exit_on_error=False)
     async def _save_worker(self) -> None:
         from primus_tui.errors import UserError, one_line
+        from primus_tui.tui.screens.confirm import ConfirmScreen
         from primus_tui.tui.screens.save_answers import SaveAnswersScreen
         from primus_tui.wizard.fsio import write_files_atomic
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Button, Input, Label, LoadingIndicator, Static
+from textual.widgets import Input, Label, Static
 
 from primus_tui.tui.widgets.step import StepPane
 
@@ -47,6 +47,8 @@ class ModelStep(StepPane):
 
     def _mount_buttons(self) -> None:
         """For the mouse; the keys (enter, escape) work before they exist."""
+        from textual.widgets import Button
+
         row = self.query_one("#model-buttons")
         if not row.is_attached:
             return  # the app is closing before its first frame settled
@@ -73,7 +75,7 @@ class ModelStep(StepPane):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def on_button_pressed(self, event) -> None:
         event.stop()
         if event.button.id == "fetch":
             self.request_fetch()
@@ -91,6 +93,8 @@ class ModelStep(StepPane):
 
     def set_busy(self, busy: bool, text: str = "") -> None:
         # The spinner exists only while fetching (it animates; nothing to pay for at start-up).
+        from textual.widgets import Button, LoadingIndicator
+
         if busy and not self.spinning:
             self.mount(LoadingIndicator(id="fetch-spinner"), before="#model-error")
         elif not busy:
