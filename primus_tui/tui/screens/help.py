@@ -9,9 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 HELP_TEXT = """\
-[b]primus-tui[/b] turns a Hugging Face model into a Primus/Megatron model YAML and experiment YAML,
-then runs [b]primus-cli direct[/b] and streams its log. The sidebar checklist is Primus's own
-four-step guide; each item ticks itself when its step is really done.
+[b]primus-tui[/b] turns a Hugging Face model into a Primus/Megatron model YAML and an
+experiment YAML, then runs [b]primus-cli direct[/b] and streams its log. The sidebar
+checklist is Primus's own four-step guide; each item ticks itself when really done.
 
 [b]Steps[/b]
   1 Model         Hugging Face repo id (and revision) or a local folder / config.json
@@ -22,13 +22,16 @@ four-step guide; each item ticks itself when its step is really done.
   6 Write & run   write the files, then launch (or dry-run) primus-cli direct
 
 [b]Keys[/b]
-  ctrl+n / ctrl+b   next / previous step      tab / shift+tab   move between fields
-  alt+1 … alt+6     go to step 1 … 6          (or click a step in the sidebar)
-  ctrl+o            write the files           ctrl+r            launch primus-cli direct
-  ctrl+x            cancel the running job    ctrl+s            save the answers file
-  ctrl+p            command palette           ? or F1           this help
-  /                 filter keys (preview)     escape            close a dialog / cancel fetch
-  ctrl+q            quit
+  ctrl+n / ctrl+b   next / previous step (any step: ctrl+p "Step 3", or click it)
+  tab / shift+tab   move between fields
+  ctrl+o            write the files (asks first; never overwrites silently)
+  ctrl+r            launch primus-cli direct (writes the files first if needed)
+  ctrl+x            cancel the running job (stops its whole process group)
+  ctrl+s            save the answers file (replay: primus-tui --answers FILE)
+  a / b             step 2: highlight Option A / Option B
+  /                 step 5: filter the resolved keys
+  escape            close a dialog, cancel a fetch
+  ctrl+p            command palette      ? or F1   this help      ctrl+q   quit
 """
 
 

@@ -62,7 +62,6 @@ class WizardScreen(Screen):
         Binding("ctrl+s", "save_answers", "Save", priority=True),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
-        *[Binding(f"alt+{i}", f"goto('{s.id}')", f"Step {i}", show=False) for i, s in enumerate(STEPS, 1)],
     ]
 
     step: reactive[int] = reactive(0, bindings=True)

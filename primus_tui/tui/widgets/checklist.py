@@ -30,7 +30,7 @@ TICK, TODO = "✔", "○"
 
 
 class StepNav(Static):
-    """The six steps, the current one marked; a click jumps (keys: ctrl+n / ctrl+b, alt+1..6, ctrl+p)."""
+    """The six steps, the current one marked; a click jumps (keys: ctrl+n / ctrl+b, or the palette)."""
 
     def __init__(self, steps: Sequence[StepInfo], **kwargs) -> None:
         super().__init__("", **kwargs)
