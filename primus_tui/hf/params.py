@@ -169,6 +169,9 @@ def _fields_count(f: dict, divisible_by: int, tp: int) -> ParamCount:
         last = _mc_moe(f) if flags[-1] else _mc_mlp(f, f["ffn_hidden_size"], bias=bool(f.get("add_bias_linear")))
         bd["mtp"] = mtp * (attn + 2 * norm + last + 3 * norm + 2 * h * h)
     embedding = vocab * h
+    if f.get("position_embedding_type") == "learned_absolute" and f.get("max_position_embeddings"):
+        # GPTModel adds a (max_position_embeddings x hidden) learned position table.
+        embedding += int(f["max_position_embeddings"]) * h
     untied = bool(f.get("untie_embeddings_and_output_weights"))
     output = vocab * h if untied else 0
     padded = padded_vocab_size(vocab, divisible_by, tp)

@@ -101,3 +101,8 @@ def test_megatron_param_count_errors_are_one_line() -> None:
     with pytest.raises(HFError) as info:
         megatron_param_counts([["not", "fields"]])  # rejected by the child before it imports torch
     assert "megatron-core parameter count failed" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_learned_absolute_positions_count_as_embedding() -> None:
+    fields = {**map_config(load("TinyLlama/TinyLlama-1.1B-Chat-v1.0")).fields, "position_embedding_type": "learned_absolute"}
+    assert param_count_from_fields(fields).embedding == 32000 * 2048 + 2048 * 2048
