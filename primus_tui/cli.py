@@ -44,7 +44,7 @@ def build_parser(command: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from primus_tui.errors import UserError, one_line
+    from primus_tui import errors
 
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else None
@@ -58,16 +58,21 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(rest)
     try:
         return int(module.run(args) or 0)
-    except UserError as exc:
-        print(f"primus-tui: error: {one_line(exc)}", file=sys.stderr)
-        return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print("primus-tui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        # Read the registry now: core packages register their error types when first imported.
+        if isinstance(exc, errors.UserError):
+            print(f"primus-tui: error: {errors.one_line(exc)}", file=sys.stderr)
+            return getattr(exc, "exit_code", 2)
         if os.environ.get("PRIMUS_TUI_DEBUG"):
             raise
-        print(f"primus-tui: internal error: {type(exc).__name__}: {one_line(exc)} (PRIMUS_TUI_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"primus-tui: internal error: {type(exc).__name__}: {errors.one_line(exc)} "
+            "(PRIMUS_TUI_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return 70
