@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -40,9 +40,8 @@ def _child_setup() -> None:  # runs in the child between fork and exec
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _proc_table() -> dict[int, int]:
-    """pid -> ppid for every process visible in /proc."""
-    table: dict[int, int] = {}
+def _proc_stats() -> Iterator[tuple[int, str, int]]:
+    """(pid, state, ppid) for every process visible in /proc."""
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if not entry.isdigit():
             continue
@@ -52,9 +51,13 @@ def _proc_table() -> dict[int, int]:
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) "
-        if len(fields) > 2 and fields[0] != "Z":
-            table[int(entry)] = int(fields[1])
-    return table
+        if len(fields) > 2:
+            yield int(entry), fields[0], int(fields[1])
+
+
+def _proc_table() -> dict[int, int]:
+    """pid -> ppid for every live (non-zombie) process."""
+    return {pid: ppid for pid, state, ppid in _proc_stats() if state != "Z"}
 
 
 def descendants(root_pid: int) -> list[int]:
@@ -79,19 +82,8 @@ def _signal_all(pids: Sequence[int], sig: int) -> None:
 
 
 def _zombie_children() -> list[int]:
-    me, zombies = os.getpid(), []
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 2 and fields[0] == "Z" and int(fields[1]) == me:
-            zombies.append(int(entry))
-    return zombies
+    me = os.getpid()
+    return [pid for pid, state, ppid in _proc_stats() if state == "Z" and ppid == me]
 
 
 def _reap_orphans(keep: int) -> None:
