@@ -23,17 +23,25 @@ def freq_value(flags: list[int]) -> int | str:
     return "(" + "+".join(f"[{v}]*{len(list(g))}" for v, g in groupby(flags)) + ")"
 
 
-def expand_freq(value: object, num_layers: int) -> list[int] | None:
-    """Per-layer flags for a `moe_layer_freq` value; None when it cannot be read."""
+def parse_freq(value: object) -> object:
+    """An int or list for a Megatron frequency value given as a string ("2", "([0]*1+[1]*26)").
+
+    Other values are returned unchanged; None when the string cannot be read.
+    """
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            value = int(text)
-        else:
-            try:
-                value = _eval_list(ast.parse(text, mode="eval").body)
-            except (ValueError, SyntaxError, TypeError):
-                return None
+            return int(text)
+        try:
+            return _eval_list(ast.parse(text, mode="eval").body)
+        except (ValueError, SyntaxError, TypeError):
+            return None
+    return value
+
+
+def expand_freq(value: object, num_layers: int) -> list[int] | None:
+    """Per-layer flags for a `moe_layer_freq` value; None when it cannot be read."""
+    value = parse_freq(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

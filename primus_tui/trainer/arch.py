@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from primus_tui.hf.moe_layers import expand_freq, parse_freq
 from primus_tui.trainer.errors import UnsupportedConfig
 
 POSITION_EMBEDDINGS = ("rope", "learned_absolute", "none")
@@ -45,6 +46,7 @@ _MOE = {
     "moe_router_topk": "moe_router_topk",
     "moe_layer_freq": "moe_layer_freq",
     "moe_shared_expert_intermediate_size": "moe_shared_expert_intermediate_size",
+    "moe_shared_expert_gate": "moe_shared_expert_gate",
     "moe_router_load_balancing_type": "moe_router_load_balancing_type",
     "moe_router_score_function": "moe_router_score_function",
     "moe_router_pre_softmax": "moe_router_pre_softmax",
@@ -144,6 +146,36 @@ def _activation(values: Mapping[str, Any]) -> tuple[str, bool]:
     return "gelu", False
 
 
+def _moe_layer_pattern(value: Any, num_layers: int) -> list[int]:
+    """Megatron's moe_layer_freq (int N, list, or list expression string) as per-layer 0/1 flags."""
+    flags = expand_freq(value, num_layers)
+    if flags is None or len(flags) != num_layers:
+        raise UnsupportedConfig("moe_layer_freq", f"{value!r} does not describe {num_layers} layers "
+                                                  "(use an integer N or a list of 0/1, one per layer)")
+    return flags
+
+
+def _sliding_window(values: Mapping[str, Any], num_layers: int) -> dict[str, Any]:
+    """window_size [left, right] (-1 = unbounded) and window_attn_skip_freq, checked for the SDPA attention."""
+    window = values.get("window_size")
+    if window is None:
+        return {}
+    if (not isinstance(window, (list, tuple)) or len(window) != 2
+            or not all(isinstance(w, int) and not isinstance(w, bool) and w >= -1 for w in window)):
+        raise UnsupportedConfig("window_size", f"expected [left, right] integers >= -1, got {window!r}")
+    out: dict[str, Any] = {"window_size": (int(window[0]), int(window[1]))}
+    skip = values.get("window_attn_skip_freq")
+    if skip is not None:
+        parsed = parse_freq(skip)
+        ok = (isinstance(parsed, int) and not isinstance(parsed, bool) and parsed >= 1) or (
+            isinstance(parsed, list) and len(parsed) == num_layers and all(v in (0, 1) for v in parsed))
+        if not ok:
+            raise UnsupportedConfig("window_attn_skip_freq", f"{skip!r} is not an integer >= 1 or a list of "
+                                                             f"{num_layers} 0/1 flags")
+        out["window_attn_skip_freq"] = parsed
+    return out
+
+
 def architecture(values: Mapping[str, Any], vocab_size: int | None = None) -> Architecture:
     """Translate merged args into an Architecture; raise UnsupportedConfig naming the bad key.
 
@@ -185,8 +217,11 @@ def architecture(values: Mapping[str, Any], vocab_size: int | None = None) -> Ar
         for target, key in _MOE.items():
             if values.get(key) is not None:
                 config[target] = values[key]
+        if values.get("moe_layer_freq") is not None:
+            config["moe_layer_freq"] = _moe_layer_pattern(values["moe_layer_freq"], layers)
         if values.get("moe_grouped_gemm"):
             warnings.append("moe_grouped_gemm: grouped GEMM needs Transformer Engine; using the sequential expert MLP")
+    config.update(_sliding_window(values, layers))
     activation, gated = _activation(values)
 
     vocab = vocab_size if vocab_size is not None else _int(values, "vocab_size", required=False)

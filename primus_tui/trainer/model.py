@@ -1,4 +1,4 @@
-"""Build the megatron-core GPTModel from an `Architecture` (local spec + SDPA core attention)."""
+"""Build the megatron-core GPTModel from an `Architecture` (local block spec + SDPA core attention)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from megatron.core.models.gpt import GPTModel
-from megatron.core.models.gpt.gpt_layer_specs import get_gpt_layer_local_spec
+from megatron.core.models.gpt.gpt_layer_specs import get_gpt_decoder_block_spec
 from megatron.core.transformer import TransformerConfig
-from megatron.core.transformer.spec_utils import ModuleSpec
+from megatron.core.transformer.transformer_block import TransformerBlockSubmodules
 
 from primus_tui.trainer.arch import Architecture
 from primus_tui.trainer.attention import SDPACoreAttention
@@ -58,18 +58,18 @@ def transformer_config(arch: Architecture, *, bf16: bool, cpu_init: bool, initia
         raise UnsupportedConfig("model", f"megatron-core rejected the architecture: {exc}") from exc
 
 
-def layer_spec(arch: Architecture, config: TransformerConfig) -> ModuleSpec:
-    """megatron-core's local (no Transformer Engine) GPT layer spec with SDPA core attention."""
+def decoder_block_spec(config: TransformerConfig) -> TransformerBlockSubmodules:
+    """megatron-core's local (no Transformer Engine) decoder block spec with SDPA core attention.
+
+    One layer spec per layer, so `moe_layer_freq` patterns build dense and MoE layers where
+    Megatron does (dense layers use ffn_hidden_size, MoE layers the experts).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        spec = get_gpt_layer_local_spec(
-            num_experts=config.num_moe_experts,
-            moe_grouped_gemm=False,
-            qk_layernorm=config.qk_layernorm,
-            normalization=config.normalization,
-        )
-    spec.submodules.self_attention.submodules.core_attention = SDPACoreAttention
-    return spec
+        block = get_gpt_decoder_block_spec(config, use_transformer_engine=False, normalization=config.normalization)
+    for spec in block.layer_specs:
+        spec.submodules.self_attention.submodules.core_attention = SDPACoreAttention
+    return block
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def build_gpt(arch: Architecture, config: TransformerConfig) -> GPTModel:
         warnings.simplefilter("ignore")
         return GPTModel(
             config=config,
-            transformer_layer_spec=layer_spec(arch, config),
+            transformer_layer_spec=decoder_block_spec(config),
             vocab_size=arch.padded_vocab_size,
             max_sequence_length=arch.max_sequence_length,
             parallel_output=True,

@@ -70,12 +70,8 @@ def test_bad_fields_are_one_line_errors() -> None:
 
 # Known differences between the built model and the HF architecture, owned by another package.
 # The test fails when one is fixed (remove the entry) or a new one appears.
-KNOWN_BUILDER_GAPS = {
-    # primus_tui.trainer's builder (used by count_params for models it can train) does not pass
-    # moe_shared_expert_gate, so Qwen2-MoE is built without its sigmoid shared-expert gate
-    # (hidden_size parameters per MoE layer: 24 x 2048).
-    "Qwen/Qwen1.5-MoE-A2.7B": -24 * 2048,
-}
+# (The trainer's builder now passes moe_shared_expert_gate, so Qwen1.5-MoE's gate is counted.)
+KNOWN_BUILDER_GAPS: dict[str, int] = {}
 
 
 @pytest.mark.slow

@@ -194,3 +194,130 @@ def test_architecture_variants_build_and_train(runtime, change):
         assert model.embedding.position_embeddings.weight.shape == (32, 64)
     analytic = param_count_from_fields({**VALUES, **change})
     assert count_parameters(model).total == analytic.total + analytic.vocab_padding
+
+
+
+MOE = {"num_experts": 4, "moe_router_topk": 2, "moe_ffn_hidden_size": 32}
+
+
+def _analytic(values):
+    from primus_tui.hf import param_count_from_fields
+
+    analytic = param_count_from_fields({**VALUES, **values})
+    return analytic.total + analytic.vocab_padding
+
+
+@pytest.mark.parametrize("freq", [[0, 1], "([0]*1+[1]*1)"], ids=["list", "string"])
+def test_moe_layer_freq_builds_dense_and_moe_layers(runtime, freq):
+    from megatron.core.transformer.mlp import MLP
+    from megatron.core.transformer.moe.moe_layer import MoELayer
+
+    from primus_tui.trainer.attention import SDPACoreAttention
+
+    change = {**MOE, "moe_layer_freq": freq}
+    model, _, _ = _model(**change)
+    dense, moe = (layer.mlp for layer in model.decoder.layers)
+    assert type(dense) is MLP and dense.linear_fc1.weight.shape == (2 * 176, 64)  # ffn_hidden_size, SwiGLU
+    assert isinstance(moe, MoELayer) and len(moe.experts.local_experts) == 4
+    assert all(isinstance(layer.self_attention.core_attention, SDPACoreAttention) for layer in model.decoder.layers)
+    assert count_parameters(model).total == _analytic(change)
+    all_moe, _, _ = _model(**MOE)
+    assert all(isinstance(layer.mlp, MoELayer) for layer in all_moe.decoder.layers)
+    assert count_parameters(all_moe).total == _analytic(MOE) != count_parameters(model).total
+    tokens, pos, labels = _batch()
+    loss = model(tokens, pos, None, labels=labels).mean()
+    loss.backward()
+    assert math.isfinite(loss.item()) and all(p.grad is not None for p in model.parameters())
+
+
+def test_qwen2_moe_shared_expert_gate_is_built(runtime):
+    shared = {**MOE, "moe_shared_expert_intermediate_size": 48}
+    ungated, _, _ = _model(**shared)
+    gated, _, _ = _model(**shared, moe_shared_expert_gate=True)
+    gate = gated.decoder.layers[0].mlp.shared_experts.gate_weight
+    assert gate.shape == (1, 64) and ungated.decoder.layers[0].mlp.shared_experts.gate_weight is None
+    assert count_parameters(gated).total == count_parameters(ungated).total + 2 * 64
+    assert count_parameters(gated).total == _analytic({**shared, "moe_shared_expert_gate": True})
+    tokens, pos, labels = _batch()
+    gated(tokens, pos, None, labels=labels).mean().backward()
+    assert gate.grad is not None and gate.grad.abs().sum() > 0
+
+
+def _reference_attention(q, k, v, allowed, scale):
+    """Explicit masked softmax attention: [s, b, h, d] in, [s, b, h * d] out; allowed [sq, sk] (True = attend)."""
+    rep = q.shape[2] // k.shape[2]
+    k, v = k.repeat_interleave(rep, dim=2), v.repeat_interleave(rep, dim=2)
+    scores = torch.einsum("sbhd,tbhd->bhst", q, k) * scale
+    scores = scores.masked_fill(~allowed, float("-inf"))
+    out = torch.einsum("bhst,tbhd->sbhd", scores.softmax(-1), v)
+    return out.reshape(out.shape[0], out.shape[1], -1)
+
+
+def _band(sq, sk, left):
+    """True = attend: key j visible from query i when i - left <= j <= i (explicit double loop)."""
+    return torch.tensor([[i - left <= j <= i for j in range(sk)] for i in range(sq)])
+
+
+def test_sliding_window_mask_semantics():
+    from primus_tui.trainer.attention import sliding_window_mask
+
+    assert sliding_window_mask(8, 8, (7, 0), causal=True) is None  # window covers the sequence: fast path
+    assert sliding_window_mask(8, 8, (-1, 0), causal=True) is None
+    assert torch.equal(sliding_window_mask(8, 8, (3, 0), causal=True), _band(8, 8, 3))
+    assert torch.equal(sliding_window_mask(8, 8, (3, 5), causal=True), _band(8, 8, 3))  # causal: right = 0
+    two_sided = sliding_window_mask(6, 6, (1, 1), causal=False)
+    assert torch.equal(two_sided, torch.tensor([[abs(i - j) <= 1 for j in range(6)] for i in range(6)]))
+    # queries aligned to the end of the keys (flash / TE convention)
+    assert torch.equal(sliding_window_mask(2, 6, (2, 0), causal=True), _band(6, 6, 2)[4:])
+
+
+@pytest.mark.parametrize("left", [3, 8, 31])
+def test_sdpa_sliding_window_matches_explicit_reference(runtime, left):
+    from megatron.core.transformer.enums import AttnMaskType
+
+    from primus_tui.trainer.attention import SDPACoreAttention
+
+    _, config, _ = _model(window_size=[left, 0])
+    attn = SDPACoreAttention(config, 1, AttnMaskType.causal, "self")
+    g = torch.Generator().manual_seed(left)
+    q = torch.randn(S, B, 4, 16, generator=g)
+    k, v = torch.randn(S, B, 2, 16, generator=g), torch.randn(S, B, 2, 16, generator=g)
+    ours = attn(q, k, v, None)
+    ref = _reference_attention(q, k, v, _band(S, S, left), 0.25)
+    torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+    full = _reference_attention(q, k, v, _band(S, S, S), 0.25)
+    if left < S - 1:
+        assert not torch.allclose(ours, full, atol=1e-3)  # the window changes the result
+    else:
+        torch.testing.assert_close(ours, full, rtol=1e-5, atol=1e-5)
+
+
+def test_sliding_window_model_matches_explicit_reference(runtime):
+    """Whole model: SDPA with window_size vs the same weights with an explicit banded softmax in every layer."""
+    from primus_tui.trainer.attention import SDPACoreAttention
+
+    class Reference(torch.nn.Module):
+        def __init__(self, allowed):
+            super().__init__()
+            self.allowed = allowed
+
+        def forward(self, query, key, value, attention_mask=None, **_):
+            return _reference_attention(query, key, value, self.allowed, 0.25)
+
+    tokens, pos, labels = _batch()
+    model, _, _ = _model(window_size=[7, 0], window_attn_skip_freq=[1, 0])  # layer 2 keeps full attention
+    windows = [layer.self_attention.core_attention.window_size for layer in model.decoder.layers]
+    assert windows == [(7, 0), None]
+    reference, _, _ = _model()
+    reference.load_state_dict(model.state_dict())
+    for layer, allowed in zip(reference.decoder.layers, (_band(S, S, 7), _band(S, S, S))):
+        layer.self_attention.core_attention = Reference(allowed)
+    ours = model(tokens, pos, None, labels=labels)
+    torch.testing.assert_close(ours, reference(tokens, pos, None, labels=labels), rtol=1e-4, atol=1e-5)
+    plain, _, _ = _model()
+    plain.load_state_dict(model.state_dict())
+    assert not torch.allclose(ours, plain(tokens, pos, None, labels=labels), atol=1e-3)
+    covering, _, _ = _model(window_size=[S - 1, 0])  # the window covers the sequence: same as full attention
+    covering.load_state_dict(model.state_dict())
+    torch.testing.assert_close(covering(tokens, pos, None, labels=labels), plain(tokens, pos, None, labels=labels))
+    assert isinstance(covering.decoder.layers[0].self_attention.core_attention, SDPACoreAttention)

@@ -79,6 +79,17 @@ def test_moe_fields_are_mapped():
     assert any("moe_grouped_gemm" in w for w in arch.warnings)
 
 
+def test_moe_layer_pattern_shared_gate_and_window_are_passed_on():
+    moe = {**LLAMA, "num_experts": 4, "moe_router_topk": 2, "moe_shared_expert_intermediate_size": 32,
+           "moe_shared_expert_gate": True}
+    for freq, flags in ((1, [1, 1]), (2, [1, 0]), ([0, 1], [0, 1]), ("([0]*1+[1]*1)", [0, 1])):
+        assert architecture({**moe, "moe_layer_freq": freq}).config["moe_layer_freq"] == flags
+    assert architecture(moe).config["moe_shared_expert_gate"] is True
+    arch = architecture({**LLAMA, "window_size": [15, 0], "window_attn_skip_freq": "[1,0]"})
+    assert arch.config["window_size"] == (15, 0) and arch.config["window_attn_skip_freq"] == [1, 0]
+    assert "window_size" not in architecture(LLAMA).config
+
+
 @pytest.mark.parametrize(
     "change, key",
     [
@@ -95,6 +106,11 @@ def test_moe_fields_are_mapped():
         ({"num_layers": None}, "num_layers"),
         ({"squared_relu": True}, "squared_relu"),
         ({"reset_attention_mask": True}, "reset_attention_mask"),
+        ({"num_experts": 4, "moe_layer_freq": [0, 1, 1]}, "moe_layer_freq"),
+        ({"num_experts": 4, "moe_layer_freq": "([0]*1+"}, "moe_layer_freq"),
+        ({"window_size": [15]}, "window_size"),
+        ({"window_size": [15, "0"]}, "window_size"),
+        ({"window_size": [15, 0], "window_attn_skip_freq": [1, 0, 1]}, "window_attn_skip_freq"),
     ],
 )
 def test_unsupported_combinations_name_the_key(change, key):
