@@ -116,10 +116,13 @@ async def wait_for_modal(pilot: Pilot, kind=None, limit: int = 400):
 
 
 async def answer(pilot: Pilot, key: str) -> None:
-    """Answer the modal that comes up (y / n) and let the screen below react."""
-    await wait_for_modal(pilot)
+    """Answer the modal that comes up (y / n) and wait until it is gone."""
+    modal = await wait_for_modal(pilot)
     await pilot.press(key)
-    await pilot.pause()
+    for _ in range(400):
+        if pilot.app.screen is not modal:
+            break
+        await pilot.pause(0.01)
     await pilot.pause()
 
 

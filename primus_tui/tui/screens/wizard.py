@@ -8,7 +8,6 @@ app's collaborators in workers.
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from primus_tui.tui.screens.flows import WriteAndLaunch, error_text
 from primus_tui.tui.view import StateView, build_view, step_of
 from primus_tui.tui.widgets.checklist import CheckItem, Checklist, StepInfo, StepNav
 from primus_tui.tui.widgets.step import Edit, StepPane
@@ -47,10 +47,12 @@ def later_step_classes() -> list[type[StepPane]]:
     from primus_tui.tui.widgets.step_preview import PreviewStep
 
     return [BaseStep, ArchStep, ExperimentStep, PreviewStep, LaunchStep]
+
+
 CHECK_LABELS = ("Choose a base", "Create model YAML", "Point experiment", "Run primus-cli")
 
 
-class WizardScreen(Screen):
+class WizardScreen(WriteAndLaunch, Screen):
     """Hosts the six steps; `step` drives the switcher, the footer's Next/Back and the sidebar."""
 
     BINDINGS = [
@@ -340,7 +342,7 @@ class WizardScreen(Screen):
             self._model_loaded(worker.result)
         elif event.state == WorkerState.ERROR:
             self._fetch_done()
-            self.query_one(ModelStep).show_error(_error_text(worker.error))
+            self.query_one(ModelStep).show_error(error_text(worker.error))
 
     def _model_loaded(self, cfg: Any) -> None:
         if not self.panes_ready.is_set():
@@ -366,214 +368,6 @@ class WizardScreen(Screen):
             p = view.preview
             pane.show_preview(view.state, p.resolution, p.base_diff, p.model_yaml, p.experiment_yaml)
 
-    # -- step 6: write --------------------------------------------------------------------------
-    @property
-    def launch_pane(self) -> Any:
-        return self.pane("launch")
-
-    async def on_launch_step_action(self, event: Message) -> None:
-        event.stop()
-        await self.run_action(event.action)
-
-    def action_write(self) -> None:
-        self._write_worker()
-
-    @work(exclusive=True, group="write", exit_on_error=False)
-    async def _write_worker(self) -> bool:
-        return await self.write_files()
-
-    async def write_files(self) -> bool:
-        """Plan against the disk now; ask; write atomically. Returns True when the files are on disk."""
-        from primus_tui.errors import UserError, one_line
-        from primus_tui.tui.screens.confirm import ConfirmScreen
-        from primus_tui.wizard import execute
-
-        pane = self.launch_pane
-        view = await self.view_ready()
-        if view.errors:
-            pane.set_message(f"Not written: {len(view.errors)} problem(s) to fix first: {view.errors[0]}", "error")
-            return False
-        state = view.state
-        try:
-            plan = state.plan()
-        except UserError as exc:
-            pane.set_message(f"Not written: {one_line(exc)}", "error")
-            return False
-        if not plan.pending:
-            pane.set_message("Files already written and up to date.", "success")
-            return True
-        force = False
-        if plan.conflicts:
-            names = ", ".join(f.display for f in plan.conflicts)
-            body = "\n".join(f.diff for f in plan.conflicts)
-            ok = await self.app.push_screen_wait(
-                ConfirmScreen(f"Overwrite {names}? It exists and differs.", body, yes="Overwrite", no="Keep", danger=True)
-            )
-            if not ok:
-                pane.set_message(f"Write refused: {names} exists and differs; not overwritten (nothing written).", "error")
-                return False
-            force = True
-        else:
-            where = state.answers.target.primus_root or "the bundled tree"
-            body = plan.render(diffs=False) + f"\ninto {where}"
-            if not await self.app.push_screen_wait(ConfirmScreen(f"Write {len(plan.pending)} file(s)?", body, yes="Write")):
-                pane.set_message("Nothing written.")
-                return False
-        try:
-            written = execute(plan, force=force)
-            res = state.verify()
-        except UserError as exc:
-            pane.set_message(f"Write failed: {one_line(exc)}", "error")
-            return False
-        names = ", ".join(f.display for f in written)
-        if res.mismatches:
-            bad = "; ".join(f"{k}: resolves {g!r}, asked {a!r}" for k, (a, g) in res.mismatches.items())
-            pane.set_message(f"Wrote {names}, but the resolved config differs: {bad}", "error")
-        else:
-            pane.set_message(f"Wrote {names}. The written files resolve to the asked architecture.", "success")
-        self.post_message(self.StateChanged(self.state, "write"))
-        return True
-
-    # -- step 6: launch -------------------------------------------------------------------------
-    def action_launch(self) -> None:
-        self._launch_worker(self.launch_pane.dry_run)
-
-    def action_dry_run(self) -> None:
-        self._launch_worker(True)
-
-    @work(exclusive=True, group="launch", exit_on_error=False)
-    async def _launch_worker(self, dry_run: bool) -> None:
-        from primus_tui.tui.screens.confirm import ConfirmScreen
-
-        if self.running:
-            return
-        if STEPS[self.step].id != "launch":
-            self.action_goto("launch")
-        if not await self.write_files():
-            return
-        mode = "dry-run" if dry_run else "run"
-        self.set_state(self.state.with_launch(mode), "launch.mode")
-        state = self.state
-        pane = self.launch_pane
-        try:
-            argv = self.app.collab.build_command(state, mode)
-        except Exception as exc:  # noqa: BLE001 - shown in place, never a traceback
-            pane.set_message(f"Cannot build the launch command: {_error_text(exc)}", "error")
-            return
-        body = " ".join(argv) + f"\n\nin {state.answers.target.primus_root or 'the bundled tree'}"
-        title = "Dry run primus-cli (prints the command and config, trains nothing)?" if dry_run else "Launch primus-cli?"
-        if not await self.app.push_screen_wait(ConfirmScreen(title, body, yes="Launch")):
-            pane.set_message("Not launched.")
-            return
-        self._run_worker(state, mode, argv)
-
-    @work(exclusive=True, group="run", exit_on_error=False)
-    async def _run_worker(self, state: Any, mode: str, argv: list[str]) -> None:
-        import os
-
-        from primus_tui.launch import parse_line
-        from primus_tui.tui.runner import ProcessRun
-
-        pane = self.launch_pane
-        panel = pane.run_panel
-        panel.reset()
-        log_path = self._log_path(state)
-        env = {**os.environ, **dict(self.app.collab.run_env or {})}
-
-        def on_lines(lines: list[str]) -> None:
-            panel.log.feed(lines)
-            steps = [s for s in (parse_line(line) for line in lines if "iteration" in line) if s is not None]
-            if steps:
-                panel.add_steps(steps)
-
-        self.process = run = ProcessRun(argv, cwd=state.root, env=env, log_path=log_path, on_lines=on_lines)
-        self.running = True
-        pane.set_running(True)
-        self.refresh_bindings()
-        panel.set_status("running", f"{mode}: {Path(argv[0]).name} {' '.join(argv[1:3])} …", [f"log: {_shown(log_path, state.root)}"])
-        try:
-            result = await run.run()
-        finally:
-            self.running = False
-            self.process = None
-            pane.set_running(False)
-            self.refresh_bindings()
-        panel.log.flush()
-        self.last_run = result
-        self._show_result(panel, mode, result, state.root)
-        code = result.returncode if result.returncode is not None else 127
-        self.set_state(self.state.with_run_result(mode, code, argv), "run")
-
-    def _show_result(self, panel: Any, mode: str, result: Any, root: Any = None) -> None:
-        where = [f"log saved: {_shown(result.log_path, root)}"] if result.log_path else []
-        if result.error:
-            panel.set_status("failed", f"{mode} did not start: {result.error}", where)
-        elif result.cancelled:
-            panel.set_status("cancelled", f"{mode} cancelled (exit {result.returncode})", where)
-        elif result.returncode == 0:
-            panel.set_status("finished", f"{mode} finished (exit 0), {result.lines:,} log lines", where)
-        else:
-            panel.set_status("failed", f"{mode} failed (exit {result.returncode}); last lines:", [*result.tail[-6:], *where])
-
-    def _log_path(self, state: Any) -> Path:
-        folder = self.app.collab.log_dir or (Path(state.root) / "output" / "primus-tui-logs")
-        stem = Path(state.experiment_file or "run").stem
-        return Path(folder) / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-
-    def action_cancel_run(self) -> None:
-        if self.process is not None:
-            self.process.cancel()
-            self.launch_pane.run_panel.set_status("running", "cancelling: SIGTERM sent to the process group …")
-
-    # -- answers --------------------------------------------------------------------------------
-    def action_save_answers(self) -> None:
-        self._save_worker()
-
-    @work(exclusive=True, group="save", exit_on_error=False)
-    async def _save_worker(self) -> None:
-        from primus_tui.errors import UserError, one_line
-        from primus_tui.tui.screens.confirm import ConfirmScreen
-        from primus_tui.tui.screens.save_answers import SaveAnswersScreen
-        from primus_tui.wizard.fsio import write_files_atomic
-
-        default = self.app.collab.answers_path or Path.cwd() / f"{self.state.name or 'primus-tui'}-answers.yaml"
-        chosen = await self.app.push_screen_wait(SaveAnswersScreen(str(default)))
-        if not chosen:
-            return
-        path = Path(chosen).expanduser().resolve()
-        try:
-            text = self.state.to_answers_yaml()
-            if path.exists() and path.read_text(encoding="utf-8") != text:
-                if not await self.app.push_screen_wait(
-                    ConfirmScreen(f"Overwrite {path}?", "It exists and differs.", yes="Overwrite", no="Keep", danger=True)
-                ):
-                    self.notify(f"Not saved: {path} kept as it was.", severity="warning")
-                    return
-            write_files_atomic([(path, text)])
-        except (UserError, OSError) as exc:
-            self.notify(f"Answers not saved: {one_line(exc)}", severity="error", timeout=8)
-            return
-        self.saved_answers = path
-        self.notify(f"Answers saved: {path}")
-
-
-def _shown(path: Path, root: Any) -> str:
-    """A path relative to the target tree when it is inside it (shorter, and what the user knows)."""
-    try:
-        return str(Path(path).relative_to(root)) if root is not None else str(path)
-    except ValueError:
-        return str(path)
-
 
 def _step_number(step_id: str) -> int:
     return next((i for i, s in enumerate(STEPS, 1) if s.id == step_id), 1)
-
-
-def _error_text(exc: BaseException | None) -> str:
-    from primus_tui.errors import UserError, one_line
-
-    if exc is None:
-        return "unknown error"
-    if isinstance(exc, UserError):
-        return one_line(exc)
-    return f"{type(exc).__name__}: {one_line(exc)}"
