@@ -242,7 +242,7 @@ def _sliding(b: Builder, fam: Family, layers: int) -> None:
     # window_size is (left, right) inclusive, so left = sliding_window - 1, right = 0 (causal).
     b.set("window_size", [int(window) - 1, 0], "sliding_window (left = sliding_window - 1)")
     b.note(f"sliding-window attention ({window} tokens) only changes results for seq_length > {window}; "
-           "Megatron applies window_size through Transformer Engine / flash attention")
+           "primus-cli's trainer applies window_size with a banded mask; upstream Megatron through Transformer Engine / flash attention")
     if layer_types is not None:
         _check_layer_types(b, layer_types, sliding_allowed=True)
 

@@ -246,7 +246,7 @@ def validate_fields(
             if isinstance(window_size, (list, tuple)) and window_size and _coerce_int(window_size[0]) is not None \
                     and seq > int(window_size[0]) + 1:
                 warn("window_size", f"seq_length {seq} is longer than the sliding window ({int(window_size[0]) + 1}); "
-                                    "window attention needs Transformer Engine or flash attention")
+                                    "primus-cli's trainer masks it; upstream Megatron needs Transformer Engine or flash attention for it")
 
     experts = num("num_experts")
     topk = num("moe_router_topk")
