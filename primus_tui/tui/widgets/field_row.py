@@ -80,6 +80,17 @@ class FieldRow(Vertical):
             if self._ready:
                 self.query_one(".fr-source", Label).update(source)
 
+    @staticmethod
+    def take_change(event: Input.Changed) -> "FieldRow | None":
+        """The row an input change belongs to, with its own validation shown; None if not a row's."""
+        row = next((a for a in event.input.ancestors if isinstance(a, FieldRow)), None)
+        if row is None:
+            return None
+        event.stop()
+        result = event.validation_result
+        row.set_field_message("" if result is None or result.is_valid else "; ".join(result.failure_descriptions))
+        return row
+
     def set_field_message(self, text: str) -> None:
         """The Input validator's verdict (live, per keystroke)."""
         self._field_message = text

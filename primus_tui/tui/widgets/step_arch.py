@@ -191,12 +191,9 @@ class ArchStep(StepPane):
 
     # -- form -> state -------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
-        row = next((a for a in event.input.ancestors if isinstance(a, FieldRow)), None)
+        row = FieldRow.take_change(event)
         if row is None:
             return
-        event.stop()
-        result = event.validation_result
-        row.set_field_message("" if result is None or result.is_valid else "; ".join(result.failure_descriptions))
         key, text = row.key, event.value
         if self._known_text.get(key) == text:
             return

@@ -151,12 +151,9 @@ class ExperimentStep(StepPane):
 
     # -- form -> state -------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
-        row = next((a for a in event.input.ancestors if isinstance(a, FieldRow)), None)
+        row = FieldRow.take_change(event)
         if row is None:
             return
-        event.stop()
-        result = event.validation_result
-        row.set_field_message("" if result is None or result.is_valid else "; ".join(result.failure_descriptions))
         if row.key == "add" or self._known.get(row.key) == event.value:
             return
         self._known[row.key] = event.value
