@@ -45,9 +45,14 @@ def _v(value: object) -> str:
     return scalar_yaml(value)
 
 
-def _mapping(lines: list[str], indent: str, data: dict) -> None:
+def _mapping(lines: list[str], indent: str, name: str, data: dict) -> None:
+    """`name:` then one `key: value` line per entry, or `name: {}` when empty."""
+    if not data:
+        lines.append(f"{indent}{name}: {{}}")
+        return
+    lines.append(f"{indent}{name}:")
     for key, value in data.items():
-        lines.append(f"{indent}{_v(key)}: {_v(value)}")
+        lines.append(f"{indent}  {_v(key)}: {_v(value)}")
 
 
 def render_answers(answers: Answers) -> str:
@@ -75,11 +80,7 @@ def render_answers(answers: Answers) -> str:
         f"name: {_v(a.name)}",
         "# Megatron keys set on top of the values mapped from the HF config",
     ]
-    if a.architecture:
-        lines.append("architecture:")
-        _mapping(lines, "  ", a.architecture)
-    else:
-        lines.append("architecture: {}")
+    _mapping(lines, "", "architecture", a.architecture)
     lines += [
         "",
         "experiment:",
@@ -92,11 +93,7 @@ def render_answers(answers: Answers) -> str:
         f"  module: {_v(exp.module)}",
         f"  config: {_v(exp.config)}",
     ]
-    if exp.overrides:
-        lines.append("  overrides:")
-        _mapping(lines, "    ", exp.overrides)
-    else:
-        lines.append("  overrides: {}")
+    _mapping(lines, "  ", "overrides", exp.overrides)
     lines += [
         "",
         "# null: the tree bundled with primus-tui; else a Primus checkout",
@@ -111,10 +108,6 @@ def render_answers(answers: Answers) -> str:
         f"  single: {_v(a.launch.single)}",
         f"  log_file: {_v(a.launch.log_file)}",
     ]
-    if a.launch.env:
-        lines.append("  env:")
-        _mapping(lines, "    ", a.launch.env)
-    else:
-        lines.append("  env: {}")
+    _mapping(lines, "  ", "env", a.launch.env)
     lines.append(f"  overrides: {_v(list(a.launch.overrides))}")
     return "\n".join(lines) + "\n"
