@@ -131,7 +131,7 @@ async def log_ingest() -> None:
             self.probes.append(time.perf_counter() - self.pressed_at)
 
     app = Bench()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30)):
         panel = app.query_one(RunPanel)
         log = panel.log
 

@@ -37,7 +37,7 @@ def param_count_from_hf(data: dict) -> ParamCount:
 
 def _hf_count(d: dict) -> ParamCount:
     mt = d["model_type"]
-    h, n_layers, heads, vocab = d["hidden_size"], d["num_hidden_layers"], d["num_attention_heads"], d["vocab_size"]
+    h, n_layers, vocab = d["hidden_size"], d["num_hidden_layers"], d["vocab_size"]
     tie = bool(d.get("tie_word_embeddings", mt in ("gemma", "gemma2")))
     bd: dict[str, int] = {}
     deepseek = mt in ("deepseek_v2", "deepseek_v3")
