@@ -106,13 +106,4 @@ def _build_view(state: Any, with_preview: bool) -> StateView:
 
 def preview_data(state: Any) -> PreviewData:
     """The staged resolution, the model preset against its base, and both YAML texts."""
-    import yaml
-
-    from primus_tui.config import deep_merge, diff_configs
-
-    res = state.preview()
-    model_yaml, exp_yaml = state.model_yaml(), state.experiment_yaml()
-    own = yaml.safe_load(model_yaml) or {}
-    own.pop("extends", None)
-    merged, _ = deep_merge(state.base_values, {}, own, {})
-    return PreviewData(res, diff_configs(state.base_values, merged), model_yaml, exp_yaml)
+    return PreviewData(state.preview(), state.base_diff(), state.model_yaml(), state.experiment_yaml())

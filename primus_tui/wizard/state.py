@@ -442,6 +442,17 @@ class WizardState:
         return Plan(root, (plan_file("model", root, self.model_rel, model),
                            plan_file("experiment", root, self.experiment_rel, experiment)))
 
+    def base_diff(self) -> list:
+        """How the new model preset differs from its base, key by key (`extends` applied)."""
+        import yaml
+
+        from primus_tui.config import deep_merge, diff_configs
+
+        own = yaml.safe_load(self.model_yaml()) or {}
+        own.pop("extends", None)
+        merged, _ = deep_merge(self.base_values, {}, own, {})
+        return diff_configs(self.base_values, merged)
+
     def preview(self):
         """The merged module config as Primus would build it from the planned files (nothing written)."""
         from primus_tui.wizard.preview import resolve, stage
