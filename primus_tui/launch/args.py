@@ -24,8 +24,11 @@ global options:
   --version          print the version
   -h, --help         this help
 
-direct [--env KEY=VALUE ...] [--single] [--log_file PATH] [--numa|--no-numa] -- <primus args>
+direct [--env KEY=VALUE | --env FILE ...] [--single] [--log_file PATH] [--numa|--no-numa] [--silent]
+       -- <primus args>
   runs torchrun on this node (--single: one plain python process, no torchrun).
+  --env FILE sources a bash env file (its variables are exported); --env KEY=VALUE wins over it.
+  --silent drops the job's stdout (errors on stderr and the log file are kept).
   environment: NNODES (1), NODE_RANK (0), GPUS_PER_NODE (visible GPUs, else 1),
                MASTER_ADDR (localhost), MASTER_PORT (1234)
 
@@ -42,7 +45,9 @@ exit codes: 0 ok, 1 missing dependency, 2 invalid arguments/config, 3 runtime fa
 @dataclass
 class DirectOptions:
     env: list[tuple[str, str]] = field(default_factory=list)
+    env_files: list[str] = field(default_factory=list)  # `--env FILE`: sourced with bash, in order
     single: bool = False
+    silent: bool = False
     log_file: str | None = None
     numa: bool | None = None  # None: auto (off), like Primus
 
@@ -113,13 +118,17 @@ def parse_primus_args(argv: list[str]) -> PrimusCommand:
     return PrimusCommand(config=Path(config), overrides=overrides)
 
 
-def _parse_env(value: str | None) -> tuple[str, str]:
-    if not value or "=" not in value or not value.split("=", 1)[0]:
-        raise _usage_error(f"--env expects KEY=VALUE, got {value!r}")
+def _parse_env(value: str | None, opts: DirectOptions) -> None:
+    """`--env KEY=VALUE` sets a variable; `--env FILE` (no '=') names an env file, as in Primus."""
+    if not value:
+        raise _usage_error("--env expects KEY=VALUE or an env file path")
+    if "=" not in value:
+        opts.env_files.append(value)
+        return
     key, val = value.split("=", 1)
-    if not key.replace("_", "a").isalnum() or key[0].isdigit():
+    if not key or not key.replace("_", "a").isalnum() or key[0].isdigit():
         raise _usage_error(f"--env: invalid variable name {key!r}")
-    return key, val
+    opts.env.append((key, val))
 
 
 def _parse_direct(tokens: list[str], request: LaunchRequest) -> list[str]:
@@ -138,6 +147,8 @@ def _parse_direct(tokens: list[str], request: LaunchRequest) -> list[str]:
             opts.numa = True
         elif token == "--no-numa":
             opts.numa = False
+        elif token == "--silent":
+            opts.silent = True
         elif token == "--debug":
             request.debug = True
         elif token == "--dry-run":
@@ -147,12 +158,12 @@ def _parse_direct(tokens: list[str], request: LaunchRequest) -> list[str]:
             if value is None or value == "--":
                 raise _usage_error(f"{token} requires a value")
             if token == "--env":
-                opts.env.append(_parse_env(value))
+                _parse_env(value, opts)
             else:
                 opts.log_file = value
             i += 1
         elif token.startswith("--env="):
-            opts.env.append(_parse_env(token.split("=", 1)[1]))
+            _parse_env(token.split("=", 1)[1], opts)
         elif token.startswith("--log_file="):
             opts.log_file = token.split("=", 1)[1]
         else:

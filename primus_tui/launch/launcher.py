@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 from primus_tui.launch.args import LaunchRequest, parse_launch_args
 from primus_tui.launch.command import trainer_argv
 from primus_tui.launch.env import DistEnv, check_port_free, probe_gpus, resolve_dist_env
+from primus_tui.launch.envfile import load_env_file
 from primus_tui.launch.errors import LaunchError
 from primus_tui.launch.outcome import decide
 from primus_tui.launch.preflight import Resolved, check_batch, check_dependencies, resolve
@@ -49,18 +51,28 @@ def _default_log_file() -> Path:
     return Path("logs") / f"log_{time.strftime('%Y%m%d_%H%M%S')}.txt"
 
 
-def _apply_user_env(request: LaunchRequest) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(dict(request.direct.env))
-    return env
+def _apply_user_env(request: LaunchRequest) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(child env, variables the user set, where each came from). As in Primus, `--env KEY=VALUE`
+    is exported first (env files can use it), files are sourced in order, and the KEY=VALUE pairs
+    are re-applied last so they win over any file."""
+    env = dict(os.environ) | dict(request.direct.env)
+    shown: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for path in request.direct.env_files:
+        loaded = load_env_file(path, env)
+        env.update(loaded)
+        shown.update(loaded)
+        origins.update({k: f"--env {path}" for k in loaded})
+    for key, value in request.direct.env:
+        env[key] = shown[key] = value
+        origins[key] = "--env"
+    return env, shown, origins
 
 
 def plan_direct(request: LaunchRequest, root: Path) -> Plan:
-    env = _apply_user_env(request)
+    env, shown, origins = _apply_user_env(request)
     python = sys.executable
     primus_argv = request.command.argv()
-    shown = {k: v for k, v in request.direct.env}
-    origins: dict[str, str] = {k: "--env" for k in shown}
     if request.direct.single:
         argv = trainer_argv(python, primus_argv, single=True)
         world_size, mode = 1, "single"
@@ -93,12 +105,11 @@ def plan_direct(request: LaunchRequest, root: Path) -> Plan:
 
 def plan_slurm(request: LaunchRequest, root: Path) -> Plan:
     assert request.slurm is not None
-    env = _apply_user_env(request)
+    env, shown, origins = _apply_user_env(request)
     port = int(env.get("MASTER_PORT") or 1234)
     argv = slurm_argv(request.slurm.launcher, request.slurm.flags, root, request.direct,
                       request.command.argv(), master_port=port, debug=request.debug)
-    shown = {k: v for k, v in request.direct.env}
-    return Plan(argv=argv, env=env, shown_env=shown, origins={k: "--env" for k in shown}, log_file=None,
+    return Plan(argv=argv, env=env, shown_env=shown, origins=origins, log_file=None,
                 run_mode=request.slurm.launcher, world_size=0)
 
 
@@ -137,8 +148,10 @@ def _dry_run(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
 def _execute(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
     grace = float(os.environ.get(GRACE_ENV, "10"))
     header = "\n".join(_summary(request, plan, resolved)) + "\n"
-    sys.stdout.write(header)
-    sys.stdout.flush()
+    silent = request.direct.silent
+    if not silent:
+        sys.stdout.write(header)
+        sys.stdout.flush()
     status_dir = Path(tempfile.mkdtemp(prefix="primus-cli-status-"))
     plan.env[STATUS_DIR_ENV] = str(status_dir)
     log = None
@@ -147,7 +160,8 @@ def _execute(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
             plan.log_file.parent.mkdir(parents=True, exist_ok=True)
             log = open(plan.log_file, "ab")  # noqa: SIM115
             log.write(header.encode())
-        result = ProcessTree(plan.argv, plan.env, grace=grace, log=log).run()
+        with open(os.devnull, "wb") if silent else contextlib.nullcontext(sys.stdout.buffer) as out:
+            result = ProcessTree(plan.argv, plan.env, grace=grace, log=log, out=out).run()
         outcome = decide(result, world_size=plan.world_size, status_dir=status_dir)
     finally:
         if log is not None:

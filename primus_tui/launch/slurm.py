@@ -29,12 +29,16 @@ def direct_argv(root: Path, direct: DirectOptions, primus_argv: Sequence[str], *
     argv.append("direct")
     if direct.single:
         argv.append("--single")
+    for path in direct.env_files:  # absolute: every node reads it from the shared file system
+        argv += ["--env", str(Path(path).resolve())]
     for key, value in direct.env:
         argv += ["--env", f"{key}={value}"]
     if direct.log_file:
         argv += ["--log_file", direct.log_file]
     if direct.numa is True:
         argv.append("--numa")
+    if direct.silent:
+        argv.append("--silent")
     return argv + ["--", *primus_argv]
 
 
