@@ -1,8 +1,12 @@
 """Dev tool: resolve an experiment with Primus's OWN parser, for golden files.
 
 Usage: PRIMUS_SRC=/path/to/Primus python tools/primus_reference.py EXP.yaml [module]
+       PRIMUS_SRC=/path/to/Primus python tools/primus_reference.py --batch CASES.json
 
 Prints the merged module config as JSON, exactly as `PrimusParser.parse` leaves it.
+`--batch` reads a JSON list of {"exp": path, "module": name, "cli": [tokens]} and prints a JSON
+list of {"values": {...}} or {"error": "Type: message"}; CLI tokens are applied as Primus's train
+runtime does (`parse_cli_overrides` "modern" mode, then `deep_merge` into the module config).
 Presets are read from PRIMUS_SRC's own primus/configs (Primus resolves them relative to
 its installed package), so run it on experiments whose presets exist there.
 """
@@ -26,11 +30,31 @@ def main() -> int:
     from primus.core.launcher.parser import PrimusParser  # noqa: PLC0415 - Primus is optional
     from primus.core.utils.yaml_utils import nested_namespace_to_dict
 
-    exp = os.path.abspath(sys.argv[1])
+    def resolve(exp: str, module: str, cli: list[str]) -> dict:
+        with contextlib.redirect_stdout(io.StringIO()):  # Primus prints "Created path: ..."
+            cfg = PrimusParser().parse(argparse.Namespace(config=os.path.abspath(exp)))
+        values = nested_namespace_to_dict(cfg.get_module_config(module))
+        if cli:
+            from primus.core.config.merge_utils import deep_merge
+            from primus.core.utils.arg_utils import parse_cli_overrides
+
+            with contextlib.redirect_stdout(io.StringIO()):  # "[Primus] Warning: Skipping ..."
+                values = deep_merge(values, parse_cli_overrides(cli))
+        return values
+
+    if sys.argv[1] == "--batch":
+        with open(sys.argv[2]) as f:
+            cases = json.load(f)
+        results = []
+        for case in cases:
+            try:
+                results.append({"values": resolve(case["exp"], case.get("module", "pre_trainer"), case.get("cli", []))})
+            except Exception as exc:  # noqa: BLE001 - reported per case
+                results.append({"error": f"{type(exc).__name__}: {exc}"})
+        print(json.dumps(results))
+        return 0
     module = sys.argv[2] if len(sys.argv) > 2 else "pre_trainer"
-    with contextlib.redirect_stdout(io.StringIO()):  # Primus prints "Created path: ..."
-        cfg = PrimusParser().parse(argparse.Namespace(config=exp))
-    print(json.dumps(nested_namespace_to_dict(cfg.get_module_config(module)), indent=1))
+    print(json.dumps(resolve(sys.argv[1], module, []), indent=1))
     return 0
 
 
