@@ -16,6 +16,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+from primus_tui.trainer.config_env import apply_config_env
 from primus_tui.trainer.errors import INSTALL_HINT, MissingDependency, TrainerError, UnsupportedConfig
 
 STATUS_DIR_ENV = "PRIMUS_TUI_STATUS_DIR"
@@ -80,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".*(Apex|Transformer Engine).*", category=UserWarning)
     signal.signal(signal.SIGTERM, _on_sigterm)  # report "stopped" instead of vanishing without a status
     try:
-        check_dependencies()
         exp, overrides = parse_args(argv)
+        apply_config_env(exp)  # before torch is imported, as Primus does
+        check_dependencies()
         from primus_tui.trainer.pretrain import pretrain  # imports torch and megatron-core
 
         pretrain(exp, overrides)
