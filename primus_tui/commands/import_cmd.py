@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         mcore_total = megatron_param_count(mapping.fields)
         same = mcore_total == mc_count.total + mc_count.vocab_padding
         diag.append(f"megatron-core model: {mcore_total:,} parameters incl. padding ({'agrees' if same else 'DISAGREES'})")
-    for problem in validate_fields(mapping.fields):
+    for problem in validate_fields(mapping.fields, as_in_hf=mapping.fields.keys()):
         diag.append(f"{problem.severity}: {problem.message}")
     diag.extend(f"note: {note}" for note in mapping.notes)
     import yaml

@@ -88,10 +88,13 @@ def map_family(data: dict) -> Builder:
     b = Builder(data, model_type, fam.name, fam.defaults)
     if not fam.verified:
         b.unsupported("model_type", fam.unsupported_why)
-    if fam.mla:
-        _deepseek(b, fam)
-    else:
-        _decoder(b, fam)
+    try:
+        (_deepseek if fam.mla else _decoder)(b, fam)
+    except HFError:
+        if fam.verified:
+            raise
+        # An unknown family without even llama-shaped keys (e.g. gpt2's n_layer): the unsupported
+        # model_type is the answer; its other keys are listed as not known.
     return b
 
 
@@ -175,17 +178,67 @@ def _dropouts(b: Builder, fam: Family) -> None:
     b.set("init_method_std", float(b.get("initializer_range")), b.src("initializer_range"))
 
 
+@dataclass
+class _RopeSettings:
+    theta: object
+    theta_src: str
+    scaling: object  # the rope_scaling-style dict (rope_type + its factors), or None
+    scaling_src: str
+    partial: object = None  # partial_rotary_factor given inside rope_parameters
+
+
+def _rope_settings(b: Builder) -> _RopeSettings | None:
+    """RoPE from `rope_theta` + `rope_scaling` (transformers 4.x) or `rope_parameters` (5.x).
+
+    `rope_parameters` holds rope_theta, rope_type and the scaling factors in one object (or one
+    object per attention kind, e.g. {"full_attention": {...}, "sliding_attention": {...}}).
+    """
+    if not b.has("rope_parameters") or b.data["rope_parameters"] is None:
+        b.ignore("rope_parameters", "null: rope_theta / rope_scaling apply")
+        return _RopeSettings(b.get("rope_theta"), b.src("rope_theta"), b.get("rope_scaling"), b.src("rope_scaling"))
+    params = b.get("rope_parameters")
+    if not isinstance(params, dict):
+        b.unsupported("rope_parameters", f"expected an object, got {params!r}")
+        return None
+    src = "rope_parameters"
+    if params and set(params) <= {"full_attention", "sliding_attention"}:
+        if set(params) != {"full_attention"}:
+            b.unsupported("rope_parameters", f"RoPE settings per attention kind {sorted(params)}: one RoPE for all "
+                                             "layers is all Megatron expresses")
+            return None
+        params, src = params["full_attention"], "rope_parameters.full_attention"
+        if not isinstance(params, dict):
+            b.unsupported("rope_parameters", f"expected an object, got {params!r}")
+            return None
+    if b.has("rope_scaling"):
+        b.ignore("rope_scaling", "superseded by rope_parameters")
+    if "rope_theta" in params:
+        theta, theta_src = params["rope_theta"], f"{src}.rope_theta"
+        if b.has("rope_theta"):
+            b.ignore("rope_theta", f"superseded by {src}.rope_theta")
+    else:
+        theta, theta_src = b.get("rope_theta"), b.src("rope_theta")
+    kind = params.get("rope_type") or params.get("type") or "default"
+    return _RopeSettings(theta, theta_src, None if kind == "default" else params, src,
+                         params.get("partial_rotary_factor"))
+
+
 def _rope(b: Builder, fam: Family) -> None:
     b.set("position_embedding_type", "rope", f"model_type={b.mapping.model_type} (rotary)")
-    b.set("rotary_base", _num(b.get("rope_theta")), b.src("rope_theta"))
-    if fam.name == "phi3" or b.has("partial_rotary_factor"):
+    rope = _rope_settings(b)
+    if rope is None:
+        return
+    b.set("rotary_base", _num(rope.theta), rope.theta_src)
+    if rope.partial is not None:
+        b.set("rotary_percent", float(rope.partial), f"{rope.scaling_src}.partial_rotary_factor")
+    elif fam.name == "phi3" or b.has("partial_rotary_factor"):
         b.set("rotary_percent", float(b.get("partial_rotary_factor", 1.0)), b.src("partial_rotary_factor"))
     else:
         b.set("rotary_percent", 1.0, f"model_type={b.mapping.model_type} (full rotary)")
     b.set("rotary_interleaved", False, f"model_type={b.mapping.model_type} (rotate-half RoPE)")
-    b.set("use_rope_scaling", False, b.src("rope_scaling"))
-    b.set("rotary_seq_len_interpolation_factor", None, b.src("rope_scaling"))
-    rs = b.get("rope_scaling")
+    b.set("use_rope_scaling", False, rope.scaling_src)
+    b.set("rotary_seq_len_interpolation_factor", None, rope.scaling_src)
+    rs = rope.scaling
     if not rs:
         return
     if not isinstance(rs, dict):
@@ -198,15 +251,15 @@ def _rope(b: Builder, fam: Family) -> None:
         expected = {"low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
         off = [f"{k}={rs.get(k)!r} (Megatron fixes {v})" for k, v in expected.items() if rs.get(k) != v]
         if off:
-            b.unsupported("rope_scaling", "llama3 RoPE scaling with " + ", ".join(off))
+            b.unsupported(rope.scaling_src, "llama3 RoPE scaling with " + ", ".join(off))
             return
-        b.set("use_rope_scaling", True, "rope_scaling.rope_type=llama3")
-        b.set("rope_scaling_factor", float(rs.get("factor", 8.0)), "rope_scaling.factor")
+        b.set("use_rope_scaling", True, f"{rope.scaling_src}.rope_type=llama3")
+        b.set("rope_scaling_factor", float(rs.get("factor", 8.0)), f"{rope.scaling_src}.factor")
         return
     if kind == "linear":
-        b.set("rotary_seq_len_interpolation_factor", _num(rs.get("factor")), "rope_scaling.factor (linear)")
+        b.set("rotary_seq_len_interpolation_factor", _num(rs.get("factor")), f"{rope.scaling_src}.factor (linear)")
         return
-    b.unsupported("rope_scaling", f"rope_type {kind!r}: no Megatron argument reproduces it for standard attention")
+    b.unsupported(rope.scaling_src, f"rope_type {kind!r}: no Megatron argument reproduces it for standard attention")
 
 
 def _sliding(b: Builder, fam: Family, layers: int) -> None:
@@ -214,6 +267,8 @@ def _sliding(b: Builder, fam: Family, layers: int) -> None:
     b.set("window_size", None, f"model_type={mt} (full attention)")
     layer_types = b.get("layer_types", None)
     if fam.sliding is None:
+        if layer_types is not None:
+            _check_layer_types(b, layer_types, sliding_allowed=False)
         return
     window = b.get("sliding_window", None)
     if window is None:
@@ -344,34 +399,38 @@ def _deepseek(b: Builder, fam: Family) -> None:
     b.ignore("head_dim", "MLA head sizes come from qk_nope_head_dim/qk_rope_head_dim/v_head_dim")
 
     b.set("position_embedding_type", "rope", f"model_type={mt} (rotary on the rope part of q/k)")
-    b.set("rotary_base", _num(b.get("rope_theta")), b.src("rope_theta"))
+    rope = _rope_settings(b)
+    if rope is None:
+        return
+    b.set("rotary_base", _num(rope.theta), rope.theta_src)
     b.set("rotary_percent", 1.0, f"model_type={mt}")
     b.set("rotary_interleaved", False, f"model_type={mt}")
     b.set("use_rope_scaling", False, f"model_type={mt} (MLA uses rope_type)")
     b.set("rotary_seq_len_interpolation_factor", None, f"model_type={mt}")
     b.set("window_size", None, f"model_type={mt} (full attention)")
-    rs = b.get("rope_scaling")
+    rs, at = rope.scaling, rope.scaling_src
     kind = (rs.get("rope_type") or rs.get("type")) if isinstance(rs, dict) else None
     if rs and kind == "yarn":
-        b.set("rope_type", "yarn", "rope_scaling.type=yarn")
-        b.set("rotary_scaling_factor", float(rs.get("factor", 1.0)), "rope_scaling.factor")
-        b.set("original_max_position_embeddings", int(rs.get("original_max_position_embeddings", 4096)), "rope_scaling.original_max_position_embeddings")
-        b.set("mscale", float(rs.get("mscale", 1.0)), "rope_scaling.mscale")
-        b.set("mscale_all_dim", float(rs.get("mscale_all_dim", 0.0)), "rope_scaling.mscale_all_dim")
+        b.set("rope_type", "yarn", f"{at}.type=yarn")
+        b.set("rotary_scaling_factor", float(rs.get("factor", 1.0)), f"{at}.factor")
+        b.set("original_max_position_embeddings", int(rs.get("original_max_position_embeddings", 4096)),
+              f"{at}.original_max_position_embeddings")
+        b.set("mscale", float(rs.get("mscale", 1.0)), f"{at}.mscale")
+        b.set("mscale_all_dim", float(rs.get("mscale_all_dim", 0.0)), f"{at}.mscale_all_dim")
         for key, default in _MLA_BETA.items():
             if key in rs and rs[key] != default:
-                b.unsupported(f"rope_scaling.{key}", f"{rs[key]!r} differs from Megatron's fixed MLA YaRN {key}={default}")
+                b.unsupported(f"{at}.{key}", f"{rs[key]!r} differs from Megatron's fixed MLA YaRN {key}={default}")
     elif rs:
-        b.unsupported("rope_scaling", f"rope_type {kind!r} with MLA: Megatron MLA supports rope and yarn only")
+        b.unsupported(at, f"rope_type {kind!r} with MLA: Megatron MLA supports rope and yarn only")
     else:
-        b.set("rope_type", "rope", b.src("rope_scaling") + " (no scaling)")
+        b.set("rope_type", "rope", at + " (no scaling)")
 
     # MoE
     n_exp = b.get("n_routed_experts")
     if not n_exp:
         raise HFError(f"model_type {mt}: config.json has no n_routed_experts")
     b.set("num_experts", int(n_exp), "n_routed_experts")
-    first_dense, freq = b.int("first_k_dense_replace"), b.int("moe_layer_freq")
+    first_dense, freq = b.int("first_k_dense_replace", positive=False), b.int("moe_layer_freq")
     flags = [int(i >= first_dense and i % freq == 0) for i in range(layers)]
     b.set("moe_layer_freq", freq_value(flags), "first_k_dense_replace, moe_layer_freq")
     moe_ffn = b.int("moe_intermediate_size")

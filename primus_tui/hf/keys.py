@@ -102,4 +102,24 @@ COMMON_IGNORED: dict[str, str] = {
     "ep_size": "inference expert-parallel hint",
     "_attn_implementation_autoset": "runtime kernel choice",
     "attn_implementation": "runtime kernel choice",
+    # Export-tool leftovers that transformers' config classes store but its modeling code never reads.
+    "is_llama_config": "nanotron export marker; not read by transformers' modeling code",
+    "rope_interleaved": "nanotron export field; transformers' rotary embedding is always rotate-half "
+                        "(checkpoints are permuted at export)",
 }
+
+# Generic PretrainedConfig attributes (generation defaults, task heads, special tokens) that older
+# transformers versions wrote into every config.json: none of them changes the decoder network.
+_PRETRAINED_CONFIG_COMMON = (
+    "max_length", "min_length", "do_sample", "early_stopping", "num_beams", "num_beam_groups", "diversity_penalty",
+    "temperature", "top_k", "top_p", "typical_p", "repetition_penalty", "length_penalty", "no_repeat_ngram_size",
+    "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences", "output_scores",
+    "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values",
+    "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "chunk_size_feed_forward",
+    "id2label", "label2id", "problem_type", "finetuning_task", "prefix", "task_specific_params", "torchscript",
+    "use_bfloat16", "tf_legacy_loss", "pruned_heads", "sep_token_id", "unk_token_id", "cls_token_id",
+    "mask_token_id", "decoder_start_token_id", "is_decoder", "is_encoder_decoder", "add_cross_attention",
+    "cross_attention_hidden_size", "tie_encoder_decoder", "max_new_tokens", "generation_config",
+)
+COMMON_IGNORED.update({key: "generic PretrainedConfig setting (generation, task head or special token); "
+                            "not part of the decoder network" for key in _PRETRAINED_CONFIG_COMMON})

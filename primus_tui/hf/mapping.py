@@ -62,10 +62,13 @@ class Builder:
             raise HFError(f"config.json has no {key!r}, which model_type {self.mapping.model_type!r} needs")
         return default
 
-    def int(self, key: str) -> int:
+    def int(self, key: str, *, positive: bool = True) -> int:
+        """An integer HF value; sizes and counts must be positive (0 only where `positive=False`)."""
         value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise HFError(f"config.json: {key} must be an integer, got {value!r}")
+        if value < (1 if positive else 0):
+            raise HFError(f"config.json: {key} must be {'positive' if positive else 'zero or more'}, got {value}")
         return value
 
     def src(self, key: str) -> str:
@@ -123,4 +126,12 @@ def map_config(cfg: object) -> ModelMapping:
 
     data, label = config_data(cfg)
     check_causal_lm(data, label)
-    return map_family(data).finish()
+    try:
+        return map_family(data).finish()
+    except HFError as exc:  # name the model, not just "config.json"
+        message = str(exc)
+        if message.startswith("config.json") and not label.endswith("config.json"):
+            raise HFError(f"{label}: {message}") from None
+        if message.startswith("config.json"):
+            raise HFError(label + message[len("config.json"):]) from None
+        raise

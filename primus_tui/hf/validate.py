@@ -7,7 +7,7 @@ parallelism checks Megatron would otherwise fail on (or, worse, accept).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from primus_tui.hf.moe_layers import expand_freq
@@ -178,8 +178,13 @@ def validate_fields(
     context_parallel_size: int = 1,
     make_vocab_size_divisible_by: int = 128,
     num_gpus: int | None = None,
+    as_in_hf: Collection[str] = (),
 ) -> list[Problem]:
-    """Every problem with `fields` for the given parallel layout, errors first."""
+    """Every problem with `fields` for the given parallel layout, errors first.
+
+    `as_in_hf` names fields whose value is exactly the HF model's: an unusual shape there is the
+    model's own design (e.g. Mistral-Nemo's head_dim 128 with hidden 5120), not a typo to flag.
+    """
     problems: list[Problem] = []
     for key, value in fields.items():
         check = FIELD_VALIDATORS.get(key)
@@ -209,9 +214,9 @@ def validate_fields(
     if hidden and heads:
         if not kv_ch and hidden % heads:
             err("num_attention_heads", f"hidden_size {hidden} is not divisible by num_attention_heads {heads} (or set kv_channels)")
-        if kv_ch and not mla and kv_ch * heads != hidden:
+        if kv_ch and not mla and kv_ch * heads != hidden and "kv_channels" not in as_in_hf:
             warn("kv_channels", f"kv_channels {kv_ch} x num_attention_heads {heads} = {kv_ch * heads} differs from hidden_size "
-                                f"{hidden}; right only for models with an explicit head_dim (e.g. Qwen3)")
+                                f"{hidden}; right only for models with an explicit head_dim (e.g. Qwen3, Mistral-Nemo)")
     if gqa and heads and not groups:
         err("num_query_groups", "group_query_attention is true but num_query_groups is not set")
     if heads and groups and heads % groups:

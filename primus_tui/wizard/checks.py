@@ -202,6 +202,7 @@ def _check_fields(s: "WizardState", out: list[Problem]) -> None:
             resolved,
             seq_length=seq if _int(seq) else None,
             make_vocab_size_divisible_by=divisible if _int(divisible) and divisible > 0 else 128,
+            as_in_hf=[k for k, v in (s.mapping.fields if s.mapping else {}).items() if resolved.get(k) == v],
             **sizes,
         )
     except Exception as exc:  # noqa: BLE001 - report, do not crash the whole check

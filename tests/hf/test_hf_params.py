@@ -19,6 +19,12 @@ KNOWN_TOTALS = {
     "Qwen/Qwen2.5-0.5B": 494_032_768,
     "Qwen/Qwen2.5-7B": 7_615_616_512,
     "microsoft/Phi-3-mini-4k-instruct": 3_821_079_552,
+    "HuggingFaceTB/SmolLM2-135M": 134_515_008,
+    "meta-llama/Llama-3.2-3B": 3_212_749_824,
+    "mistralai/Mistral-Nemo-Base-2407": 12_247_782_400,
+    "mistralai/Mixtral-8x22B-v0.1": 140_620_634_112,
+    "Qwen/Qwen2.5-14B": 14_770_033_664,
+    "Qwen/Qwen3-4B": 4_022_468_096,
 }
 
 
