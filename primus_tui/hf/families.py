@@ -282,9 +282,20 @@ def _sliding(b: Builder, fam: Family, layers: int) -> None:
             if layer_types is not None:
                 _check_layer_types(b, layer_types, sliding_allowed=False)
             return
-        b.get("max_window_layers")
-        b.unsupported("use_sliding_window", "sliding window on only some layers (max_window_layers) has no Megatron pattern primus-tui verified")
-        return
+        # transformers: layer i slides when sliding_window is set and i >= max_window_layers.
+        first = b.int("max_window_layers", positive=False)
+        if window is None or first >= layers:
+            why = "sliding_window is null" if window is None else f"max_window_layers {first} >= {layers} layers"
+            b.set("window_size", None, f"{b.src('max_window_layers')} ({why}: no layer slides)")
+            b.ignore("sliding_window", f"{why}: no layer slides")
+            if layer_types is not None:
+                _check_layer_types(b, layer_types, sliding_allowed=False)
+            return
+        if first > 0:
+            b.unsupported("use_sliding_window", f"sliding window on layers {first}-{layers - 1} only (max_window_layers "
+                                                f"{first}): Megatron applies one window to every layer")
+            return
+        # max_window_layers 0: every layer slides, like Mistral.
     if window is None:
         if layer_types is not None:
             _check_layer_types(b, layer_types, sliding_allowed=False)

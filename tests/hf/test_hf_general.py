@@ -103,3 +103,17 @@ def test_explicit_head_dim_is_the_models_design_not_a_warning() -> None:
     edited = {**m.fields, "kv_channels": 96}  # a user edit that no longer matches the model is still flagged
     assert [p.severity for p in validate_fields(edited, as_in_hf=[k for k, v in m.fields.items() if edited[k] == v])
             if p.field == "kv_channels"] == ["warning"]
+
+
+@pytest.mark.parametrize(("max_window_layers", "window", "unsupported"), [
+    (48, None, []),  # no layer reaches max_window_layers: full attention everywhere
+    (0, [4095, 0], []),  # every layer slides: one window for all, as Megatron expresses it
+    (20, None, ["use_sliding_window"]),  # layers 20-47 only: not expressible
+])
+def test_qwen_sliding_window_follows_max_window_layers(max_window_layers, window, unsupported) -> None:
+    data = {**load("Qwen/Qwen2.5-14B"), "use_sliding_window": True, "sliding_window": 4096,
+            "max_window_layers": max_window_layers}
+    m = map_config(data)
+    assert [k for k, _ in m.unsupported] == unsupported
+    if not unsupported:
+        assert m.fields["window_size"] == window
