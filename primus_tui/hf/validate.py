@@ -214,7 +214,8 @@ def validate_fields(
     if hidden and heads:
         if not kv_ch and hidden % heads:
             err("num_attention_heads", f"hidden_size {hidden} is not divisible by num_attention_heads {heads} (or set kv_channels)")
-        if kv_ch and not mla and kv_ch * heads != hidden and "kv_channels" not in as_in_hf:
+        as_published = {"kv_channels", "num_attention_heads", "hidden_size"} <= set(as_in_hf)
+        if kv_ch and not mla and kv_ch * heads != hidden and not as_published:
             warn("kv_channels", f"kv_channels {kv_ch} x num_attention_heads {heads} = {kv_ch * heads} differs from hidden_size "
                                 f"{hidden}; right only for models with an explicit head_dim (e.g. Qwen3, Mistral-Nemo)")
     if gqa and heads and not groups:
