@@ -8,6 +8,7 @@ Fault injection: PRIMUS_TUI_FAULT (see primus_tui/trainer/faults.py).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -132,7 +133,10 @@ def test_rank_crash_stops_all_ranks_and_keeps_the_log(tmp_path):
     res = train(tmp_path, single=False, GPUS_PER_NODE="2", MASTER_PORT="29533", PRIMUS_TUI_FAULT="crash@3:1")
     assert res.returncode == 3
     line = one_error_line(res)
-    assert "rank 1 died without reporting" in line and str(tmp_path / "train.log") in line
+    # rank 1 is named; under heavy load rank 0 can also be SIGKILLed by torchrun while it waits in a
+    # gloo collective (no Python signal handler runs there), so it may be named too.
+    assert re.search(r"rank (\d+, )*1(, \d+)* died without reporting", line), line
+    assert str(tmp_path / "train.log") in line
     assert [s.iteration for s in res.steps] == [1, 2]
     assert "Signal 9 (SIGKILL)" in res.log  # torchrun's own report is in the kept log
     assert_nothing_left(res)
