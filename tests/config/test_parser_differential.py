@@ -90,6 +90,36 @@ def _write_case(i: int, rng: random.Random, configs: Path, exp_dir: Path) -> dic
     return {"exp": str(exp), "module": "pre_trainer", "cli": cli}
 
 
+def _primus_results(cases: list[dict], tmp_path: Path, env: dict[str, str]) -> list[dict]:
+    """Primus's own parser on every case, in one process (tools/primus_reference.py --batch)."""
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "primus_reference.py"), "--batch",
+                           str(tmp_path / "cases.json")], env=env, capture_output=True, text=True, timeout=600,
+                          check=True)
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def _differences(cases: list[dict], expected: list[dict], tree: ConfigTree, label) -> list[str]:
+    """One line per case where our result (or failure) is not Primus's, values and key order."""
+    failures = []
+    for case, want in zip(cases, expected):
+        name = label(case)
+        try:
+            got = resolve_experiment(case["exp"], tree, cli_overrides=case.get("cli")).module(case["module"]).values
+        except ConfigError as exc:
+            if "error" not in want:
+                failures.append(f"{name}: we fail ({exc}), Primus gives a result")
+            continue
+        if "error" in want:
+            failures.append(f"{name}: Primus fails ({want['error'][:160]}), we give a result")
+        elif json.dumps(got, default=repr) != json.dumps(want["values"], default=repr):
+            theirs = want["values"]
+            diff = {k: (got.get(k, "<missing>"), theirs.get(k, "<missing>"))
+                    for k in {*got, *theirs} if got.get(k, "<m>") != theirs.get(k, "<m>")}
+            failures.append(f"{name}: {diff or 'key order differs'}")
+    return failures
+
+
 @pytest.mark.skipif(not PRIMUS_SRC, reason="PRIMUS_SRC (a Primus checkout) not set")
 def test_generated_trees_resolve_exactly_as_primus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "root"
@@ -100,37 +130,13 @@ def test_generated_trees_resolve_exactly_as_primus(tmp_path: Path, monkeypatch: 
     exp_dir.mkdir()
     rng = random.Random(SEED)
     cases = [_write_case(i, rng, configs, exp_dir) for i in range(CASES)]
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-
     for var in list(os.environ):
         if var.startswith(("PRIMUS_", "FZ_")):
             monkeypatch.delenv(var)
-    env = {**os.environ, **ENV, "PRIMUS_SRC": str(root)}
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "primus_reference.py"), "--batch",
-                           str(tmp_path / "cases.json")], env=env, capture_output=True, text=True, timeout=300,
-                          check=True)
-    expected = json.loads(proc.stdout)
-
+    expected = _primus_results(cases, tmp_path, {**os.environ, **ENV, "PRIMUS_SRC": str(root)})
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
-    tree = ConfigTree.at(root)
-    failures = []
-    for case, want in zip(cases, expected):
-        name = Path(case["exp"]).name
-        try:
-            got = resolve_experiment(case["exp"], tree, cli_overrides=case["cli"]).module("pre_trainer").values
-        except ConfigError as exc:
-            if "error" not in want:
-                failures.append(f"{name} {case['cli']}: we fail ({exc}), Primus gives a result")
-            continue
-        if "error" in want:
-            failures.append(f"{name} {case['cli']}: Primus fails ({want['error']}), we give a result")
-            continue
-        ours, theirs = json.dumps(got, default=repr), json.dumps(want["values"], default=repr)
-        if ours != theirs:
-            diff = {k: (got.get(k, "<missing>"), want["values"].get(k, "<missing>"))
-                    for k in {*got, *want["values"]} if got.get(k, "<m>") != want["values"].get(k, "<m>")}
-            failures.append(f"{name} {case['cli']}: {diff or 'key order differs'}")
+    failures = _differences(cases, expected, ConfigTree.at(root), lambda c: f"{Path(c['exp']).name} {c['cli']}")
     assert not failures, f"{len(failures)}/{CASES} cases differ:\n" + "\n".join(failures[:15])
 
 
@@ -142,26 +148,8 @@ def test_every_example_in_the_checkout_resolves_exactly_as_primus(tmp_path: Path
     if not exps:
         pytest.skip("the Primus checkout has no examples/")
     cases = [{"exp": str(p), "module": m} for p in exps for m in ("pre_trainer", "post_trainer")]
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRIMUS_")} | {"PRIMUS_SRC": str(src)}
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "primus_reference.py"), "--batch",
-                           str(tmp_path / "cases.json")], env=env, capture_output=True, text=True, timeout=600,
-                          check=True)
-    expected = json.loads(proc.stdout.splitlines()[-1])
-    tree = ConfigTree.at(src)
-    failures, compared = [], 0
-    for case, want in zip(cases, expected):
-        name = f"{Path(case['exp']).relative_to(src)}:{case['module']}"
-        try:
-            got = resolve_experiment(case["exp"], tree).module(case["module"]).values
-        except ConfigError as exc:
-            if "error" not in want:
-                failures.append(f"{name}: we fail ({exc})")
-            continue
-        if "error" in want:
-            failures.append(f"{name}: Primus fails ({want['error'][:120]})")
-        elif json.dumps(got, default=repr) != json.dumps(want["values"], default=repr):
-            failures.append(f"{name}: values or key order differ")
-        compared += 1
+    expected = _primus_results(cases, tmp_path, env)
+    failures = _differences(cases, expected, ConfigTree.at(src),
+                            lambda c: f"{Path(c['exp']).relative_to(src)}:{c['module']}")
     assert not failures, "\n".join(failures[:20])
-    assert compared >= len(exps)
