@@ -40,7 +40,7 @@ class Divergence:
 class AuditResult:
     preset: str
     repo_id: str | None
-    status: str  # "ok" | "mismatch" | "skipped (not cached)" | "skipped (no HF repo)" | "skipped (tokenizer only)" | "error"
+    status: str  # "ok" | "mismatch" | "skipped (not cached)" | "skipped (no HF repo)" | "skipped (tokenizer only)" | "skipped (not a causal LM)" | "error"
     divergences: list[Divergence] = field(default_factory=list)
     message: str = ""
 
@@ -68,6 +68,7 @@ def audit_presets(tree, presets: list[str] | None = None, hf_overrides: dict[str
 
 def audit_one(tree, name: str, repo: str | None = None) -> AuditResult:
     from primus_tui.hf.fetch import fetch_cached
+    from primus_tui.hf.causal import NotCausalLM
     from primus_tui.hf.mapping import map_config
 
     try:
@@ -85,6 +86,8 @@ def audit_one(tree, name: str, repo: str | None = None) -> AuditResult:
             continue
         try:
             cfg = fetch_cached(candidate)
+        except NotCausalLM as exc:  # e.g. a multimodal checkpoint whose tokenizer a text preset names
+            return AuditResult(name, candidate, "skipped (not a causal LM)", message=str(exc))
         except HFError as exc:
             if getattr(exc, "not_cached", False):
                 continue
@@ -97,6 +100,8 @@ def audit_one(tree, name: str, repo: str | None = None) -> AuditResult:
         return AuditResult(name, repo, "skipped (not cached)", message=f"{repo} is not in the Hugging Face cache")
     try:
         mapping = map_config(cfg)
+    except NotCausalLM as exc:
+        return AuditResult(name, repo, "skipped (not a causal LM)", message=str(exc))
     except HFError as exc:
         return AuditResult(name, repo, "error", message=str(exc))
     fam = preset_family(name, data)

@@ -12,6 +12,10 @@ _NOT_CAUSAL_TYPES = frozenset({
 })
 
 
+class NotCausalLM(HFError):
+    """The config describes an encoder, encoder-decoder or multimodal model (still exit 2)."""
+
+
 def check_causal_lm(data: dict, label: str) -> None:
     """Raise HFError (one line) unless `data` describes a decoder-only language model."""
     model_type = data.get("model_type")
@@ -22,8 +26,11 @@ def check_causal_lm(data: dict, label: str) -> None:
         archs = [archs]
     arch_text = ", ".join(str(a) for a in archs) or "none listed"
     causal_arch = any(isinstance(a, str) and a.endswith(_CAUSAL_SUFFIXES) for a in archs)
-    if data.get("is_encoder_decoder") or model_type in _NOT_CAUSAL_TYPES or (archs and not causal_arch):
-        raise HFError(
-            f"{label}: not a causal-LM config (model_type {model_type!r}, architectures {arch_text}); "
+    nested = [k for k in ("text_config", "vision_config", "audio_config") if isinstance(data.get(k), dict)]
+    multimodal = bool(nested) and not causal_arch
+    if data.get("is_encoder_decoder") or model_type in _NOT_CAUSAL_TYPES or (archs and not causal_arch) or multimodal:
+        what = f"; a multimodal model ({', '.join(nested)} nested)" if nested else ""
+        raise NotCausalLM(
+            f"{label}: not a causal-LM config (model_type {model_type!r}, architectures {arch_text}{what}); "
             "primus-tui imports decoder-only language models"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from primus_tui.hf.errors import HFError
+from primus_tui.hf.keys import COMMON_IGNORED
 from primus_tui.hf.mapping import Builder
 from primus_tui.hf.moe_layers import freq_value
 
@@ -33,6 +34,13 @@ class Family:
     mla: bool = False
     verified: bool = True
     unsupported_why: str = ""
+    # Unverified families only: still map the llama-shaped keys (so counts and audits can compare),
+    # or (False) examine nothing but model_type, since the HF key names mean something else there.
+    best_effort: bool = True
+
+
+def _unsupported_family(name: str, why: str) -> Family:
+    return Family(name, verified=False, best_effort=False, unsupported_why=f"no mapping for model_type {name!r}: {why}")
 
 
 FAMILIES: dict[str, Family] = {
@@ -58,17 +66,26 @@ FAMILIES: dict[str, Family] = {
                                       "moe_intermediate_size": 768, "num_experts_per_tok": 8, "num_experts": 128,
                                       "norm_topk_prob": False, "router_aux_loss_coef": 0.001, "mlp_only_layers": []},
                         qk_norm=True, sliding="qwen", moe="qwen3_moe"),
+    # DeepSeek: the defaults of the checkpoints' own configuration_deepseek.py (remote code), which
+    # transformers' native DeepseekV2Config / DeepseekV3Config follow for the shared keys.
     "deepseek_v2": Family("deepseek_v2", {**_LLAMA_DEFAULTS, "first_k_dense_replace": 0, "moe_layer_freq": 1,
                                           "routed_scaling_factor": 1.0, "topk_method": "greedy", "n_group": None,
                                           "topk_group": None, "norm_topk_prob": False, "scoring_func": "softmax",
                                           "aux_loss_alpha": 0.001, "seq_aux": True, "n_shared_experts": None,
-                                          "num_nextn_predict_layers": 0}, mla=True),
-    "deepseek_v3": Family("deepseek_v3", {**_LLAMA_DEFAULTS, "first_k_dense_replace": 3, "moe_layer_freq": 1,
+                                          "n_routed_experts": None, "num_experts_per_tok": None,
+                                          "moe_intermediate_size": 1407, "kv_lora_rank": 512, "q_lora_rank": 1536,
+                                          "qk_rope_head_dim": 64, "v_head_dim": 128, "qk_nope_head_dim": 128,
+                                          "num_nextn_predict_layers": 0, "rope_interleave": True}, mla=True),
+    "deepseek_v3": Family("deepseek_v3", {**_LLAMA_DEFAULTS, "max_position_embeddings": 4096,
+                                          "first_k_dense_replace": 3, "moe_layer_freq": 1,
                                           "routed_scaling_factor": 2.5, "topk_method": "noaux_tc", "n_group": 8,
                                           "topk_group": 4, "norm_topk_prob": True, "scoring_func": "sigmoid",
                                           "aux_loss_alpha": 0.001, "seq_aux": True, "n_shared_experts": 1,
-                                          "num_nextn_predict_layers": 0}, mla=True),
-    "phi3": Family("phi3", {**_LLAMA_DEFAULTS, "max_position_embeddings": 4096, "sliding_window": None,
+                                          "n_routed_experts": 256, "num_experts_per_tok": 8,
+                                          "moe_intermediate_size": 2048, "kv_lora_rank": 512, "q_lora_rank": 1536,
+                                          "qk_rope_head_dim": 64, "v_head_dim": 128, "qk_nope_head_dim": 128,
+                                          "num_nextn_predict_layers": 0, "rope_interleave": True}, mla=True),
+    "phi3": Family("phi3", {**_LLAMA_DEFAULTS, "max_position_embeddings": 4096, "sliding_window": None, "rms_norm_eps": 1e-5,
                             "resid_pdrop": 0.0, "embd_pdrop": 0.0, "partial_rotary_factor": 1.0}, sliding="mistral"),
     "gemma": Family("gemma", {**_LLAMA_DEFAULTS, "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": True},
                     verified=False, unsupported_why="Gemma scales RMSNorm by (1 + weight) and multiplies embeddings by "
@@ -76,18 +93,70 @@ FAMILIES: dict[str, Family] = {
     "gemma2": Family("gemma2", {**_LLAMA_DEFAULTS, "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": True},
                      verified=False, unsupported_why="Gemma-2 uses (1 + weight) RMSNorm, embedding scaling, sandwich "
                      "norms and logit soft-capping; Megatron's GPTModel has none of these"),
+    # Causal LMs whose HF modeling code builds something Megatron's GPT layer cannot (or that
+    # primus-tui has no verified mapping for): refused with the reason, their keys not examined.
+    "gemma3_text": _unsupported_family("gemma3_text", "Gemma-3 uses (1 + weight) RMSNorm, embedding scaling, sandwich "
+                                       "norms, q/k norms and local/global layers with two RoPE bases; Megatron's "
+                                       "GPTModel has none of these"),
+    "olmo2": _unsupported_family("olmo2", "OLMo-2 normalises the attention/MLP outputs (post-norm inside the residual) "
+                                 "and applies RMSNorm over the whole q/k projections; Megatron's GPT layer is pre-norm "
+                                 "with per-head q/k norms"),
+    "olmo": _unsupported_family("olmo", "OLMo uses non-parametric LayerNorm (no weight or bias) and optional q/k/v "
+                                "clipping; Megatron's norms always have a weight"),
+    "granite": _unsupported_family("granite", "Granite scales embeddings (embedding_multiplier), residual branches "
+                                   "(residual_multiplier), attention scores (attention_multiplier) and logits "
+                                   "(logits_scaling); Megatron's GPTModel has none of these multipliers"),
+    "granitemoe": _unsupported_family("granitemoe", "Granite-MoE uses Granite's embedding/residual/attention/logit "
+                                      "multipliers; Megatron's GPTModel has none of them"),
+    "cohere": _unsupported_family("cohere", "Cohere runs attention and MLP in parallel from one LayerNorm and scales "
+                                  "the logits (logit_scale); Megatron's GPT layer is sequential"),
+    "cohere2": _unsupported_family("cohere2", "Cohere-2 runs attention and MLP in parallel, mixes sliding/global layers "
+                                   "and scales the logits; Megatron's GPT layer is sequential"),
+    "phi": _unsupported_family("phi", "Phi-1/2 run attention and MLP in parallel from one LayerNorm, with a non-gated "
+                               "gelu_new MLP, partial RoPE and a biased lm_head; Megatron's GPT layer is sequential"),
+    "phi3small": _unsupported_family("phi3small", "Phi-3-small uses block-sparse attention on alternate layers, a "
+                                     "clipped GeGELU MLP and muP multipliers (remote code); not expressible in "
+                                     "Megatron's arguments"),
+    "phimoe": _unsupported_family("phimoe", "Phi-3.5-MoE uses LayerNorm with bias, sparsemixer routing and longrope; "
+                                  "no verified mapping"),
+    "gpt_neox": _unsupported_family("gpt_neox", "GPT-NeoX/Pythia use a parallel attention + MLP residual "
+                                    "(use_parallel_residual), LayerNorm with bias and a non-gated MLP; no verified "
+                                    "mapping"),
+    "falcon": _unsupported_family("falcon", "Falcon runs attention and MLP in parallel (parallel_attn) with a non-gated "
+                                  "GELU MLP and multi-query/grouped fused QKV; no verified mapping"),
+    "gpt2": _unsupported_family("gpt2", "GPT-2 (learned positions, LayerNorm with bias, non-gated gelu_new MLP, "
+                                "Conv1D weights) has no verified mapping"),
+    "gpt_bigcode": _unsupported_family("gpt_bigcode", "StarCoder (gpt_bigcode) uses multi-query attention with learned "
+                                       "positions and a non-gated MLP; no verified mapping"),
+    "starcoder2": _unsupported_family("starcoder2", "StarCoder-2 uses LayerNorm with bias, a non-gated "
+                                      "gelu_pytorch_tanh MLP and biases everywhere; no verified mapping"),
+    "llama4_text": _unsupported_family("llama4_text", "Llama-4 interleaves RoPE-free global layers with chunked local "
+                                       "attention, L2 q/k norms and a top-1 sigmoid MoE with a shared expert; not "
+                                       "expressible in Megatron's arguments"),
+    "qwen3_next": _unsupported_family("qwen3_next", "Qwen3-Next mixes gated DeltaNet (linear attention) and gated "
+                                      "attention layers; Megatron's GPT layer has neither"),
+    "mamba": _unsupported_family("mamba", "a state-space model, not a transformer decoder"),
+    "jamba": _unsupported_family("jamba", "hybrid Mamba/attention layers; not a GPT decoder"),
 }
 
 
 def map_family(data: dict) -> Builder:
     model_type = data["model_type"]
     fam = FAMILIES.get(model_type)
+    supported = ", ".join(sorted(k for k, f in FAMILIES.items() if f.verified))
     if fam is None:
-        fam = Family(model_type, _LLAMA_DEFAULTS, verified=False,
-                     unsupported_why=f"no verified mapping for model_type {model_type!r} (supported: {', '.join(sorted(k for k, f in FAMILIES.items() if f.verified))})")
+        fam = Family(model_type, verified=False, best_effort=False,
+                     unsupported_why=f"no verified mapping for model_type {model_type!r} (supported: {supported})")
     b = Builder(data, model_type, fam.name, fam.defaults)
     if not fam.verified:
         b.unsupported("model_type", fam.unsupported_why)
+    if not fam.best_effort:
+        # The same key names (hidden_act, num_key_value_heads, ...) may mean something else in this
+        # family's modeling code; nothing but model_type is examined, and the import is refused.
+        for key in data:
+            if key != "model_type" and key not in COMMON_IGNORED:
+                b.ignore(key, f"not examined: model_type {model_type!r} itself is unsupported")
+        return b
     try:
         (_deepseek if fam.mla else _decoder)(b, fam)
     except HFError:
@@ -395,7 +464,10 @@ def _deepseek(b: Builder, fam: Family) -> None:
         b.unsupported("attention_bias", "MLA projections with bias are not expressible")
     b.set("add_bias_linear", False, b.src("attention_bias"))
     b.set("add_qkv_bias", False, b.src("attention_bias"))
-    b.ignore("mlp_bias", "DeepSeek MLPs have no bias")
+    if b.get("mlp_bias", False):
+        b.unsupported("mlp_bias", "DeepSeek MLPs with bias: not verified against the modeling code")
+    else:
+        b.ignore("mlp_bias", "false: DeepSeek MLPs have no bias")
     _dropouts(b, fam)
 
     b.set("multi_latent_attention", True, f"model_type={mt} (MLA)")
@@ -408,6 +480,17 @@ def _deepseek(b: Builder, fam: Family) -> None:
     b.set("kv_channels", b.mapping.fields["v_head_dim"], "v_head_dim")
     b.set("qk_layernorm", True, "q_lora_rank/kv_lora_rank (q_a_layernorm, kv_a_layernorm)")
     b.ignore("head_dim", "MLA head sizes come from qk_nope_head_dim/qk_rope_head_dim/v_head_dim")
+    # transformers' native DeepseekV3Config also writes the derived qk_head_dim (= nope + rope).
+    qk_sum = b.mapping.fields["qk_head_dim"] + b.mapping.fields["qk_pos_emb_head_dim"]
+    if b.has("qk_head_dim") and b.data["qk_head_dim"] != qk_sum:
+        b.unsupported("qk_head_dim", f"{b.data['qk_head_dim']!r} is not qk_nope_head_dim + qk_rope_head_dim = {qk_sum}")
+    else:
+        b.ignore("qk_head_dim", "derived: qk_nope_head_dim + qk_rope_head_dim")
+    # The remote code always interleaves the rope channels of q/k; transformers' native code does
+    # when rope_interleave is true. Interleaved vs rotate-half is a fixed permutation of those
+    # channels in q_b_proj / kv_a_proj (checkpoint converters permute them): the same network.
+    b.ignore("rope_interleave", "RoPE channel order of q_pe/k_pe: a fixed permutation of the projection rows, "
+                                "not a different network (Megatron uses rotate-half)")
 
     b.set("position_embedding_type", "rope", f"model_type={mt} (rotary on the rope part of q/k)")
     rope = _rope_settings(b)
@@ -436,10 +519,20 @@ def _deepseek(b: Builder, fam: Family) -> None:
     else:
         b.set("rope_type", "rope", at + " (no scaling)")
 
-    # MoE
+    mtp = int(b.get("num_nextn_predict_layers") or 0)
+    b.set("mtp_num_layers", mtp or None, b.src("num_nextn_predict_layers"))
+
+    # MoE. DeepSeek's modeling code builds a dense MLP on every layer when n_routed_experts is null.
     n_exp = b.get("n_routed_experts")
     if not n_exp:
-        raise HFError(f"model_type {mt}: config.json has no n_routed_experts")
+        b.set("num_experts", None, f"{b.src('n_routed_experts')} (null: dense MLP on every layer)")
+        for key in ("first_k_dense_replace", "moe_layer_freq", "moe_intermediate_size", "num_experts_per_tok",
+                    "n_shared_experts", "scoring_func", "norm_topk_prob", "routed_scaling_factor", "topk_method",
+                    "n_group", "topk_group", "seq_aux", "aux_loss_alpha"):
+            b.ignore(key, "n_routed_experts is null: no MoE layer")
+        return
+    if isinstance(n_exp, bool) or not isinstance(n_exp, int) or n_exp < 1:
+        raise HFError(f"config.json: n_routed_experts must be a positive integer or null, got {n_exp!r}")
     b.set("num_experts", int(n_exp), "n_routed_experts")
     first_dense, freq = b.int("first_k_dense_replace", positive=False), b.int("moe_layer_freq")
     flags = [int(i >= first_dense and i % freq == 0) for i in range(layers)]
@@ -458,7 +551,7 @@ def _deepseek(b: Builder, fam: Family) -> None:
     b.set("moe_router_score_function", score, b.src("scoring_func"))
     if score == "sigmoid":
         b.set("moe_router_pre_softmax", False, f"scoring_func=sigmoid, {b.src('norm_topk_prob')} (always renormalised)")
-        if not norm_topk:
+        if not norm_topk and b.mapping.fields["moe_router_topk"] > 1:
             b.unsupported("norm_topk_prob", "sigmoid routing without renormalisation: Megatron always renormalises top-k sigmoid scores")
     else:
         b.set("moe_router_pre_softmax", not norm_topk, b.src("norm_topk_prob") + (" (renormalised top-k)" if norm_topk else " (softmax over all experts)"))
@@ -479,18 +572,20 @@ def _deepseek(b: Builder, fam: Family) -> None:
     elif method in ("group_limited_greedy", "noaux_tc"):
         b.set("moe_router_num_groups", int(n_group) if grouped else None, b.src("n_group"))
         b.set("moe_router_group_topk", int(topk_group) if grouped else None, b.src("topk_group"))
-        if method == "group_limited_greedy" and grouped and topk // int(topk_group) != 1:
-            b.unsupported("topk_method", "group_limited_greedy ranks groups by their best expert; Megatron ranks by the sum of the "
-                                         f"top-{topk // int(topk_group)} experts (moe_router_topk / moe_router_group_topk)")
+        # Megatron ranks groups by the sum of their top-(moe_router_topk // moe_router_group_topk)
+        # scores; DeepSeek-V2's group_limited_greedy by the best one (top-1), V3's noaux_tc by the top-2 sum.
+        hf_rank = 1 if method == "group_limited_greedy" else 2
+        if grouped and topk // int(topk_group) != hf_rank:
+            how = "its best expert" if hf_rank == 1 else "the sum of its top-2 experts"
+            b.unsupported("topk_method", f"{method} ranks each expert group by {how}; Megatron ranks by the sum of the "
+                                         f"top-{topk // int(topk_group)} (moe_router_topk {topk} // moe_router_group_topk "
+                                         f"{topk_group})")
     else:
         b.unsupported("topk_method", f"{method!r}: not a DeepSeek routing Megatron implements")
     b.set("moe_router_enable_expert_bias", method == "noaux_tc", b.src("topk_method") + (" (e_score_correction_bias)" if method == "noaux_tc" else ""))
     b.set("moe_router_load_balancing_type", "seq_aux_loss" if b.get("seq_aux") else "aux_loss", b.src("seq_aux"))
     b.set("moe_aux_loss_coeff", float(b.get("aux_loss_alpha")), b.src("aux_loss_alpha"))
     b.set("moe_input_jitter_eps", None, f"model_type={mt} (no router jitter)")
-
-    mtp = int(b.get("num_nextn_predict_layers") or 0)
-    b.set("mtp_num_layers", mtp or None, b.src("num_nextn_predict_layers"))
 
 
 def _num(value: object) -> object:

@@ -106,6 +106,14 @@ COMMON_IGNORED: dict[str, str] = {
     "is_llama_config": "nanotron export marker; not read by transformers' modeling code",
     "rope_interleaved": "nanotron export field; transformers' rotary embedding is always rotate-half "
                         "(checkpoints are permuted at export)",
+    "max_sequence_length": "legacy LLaMA-conversion field; no transformers config class or modeling code reads it "
+                           "(max_position_embeddings is the model's)",
+    "_attn_implementation": "runtime kernel choice",
+    "use_flash_attention_2": "runtime kernel choice",
+    "gradient_checkpointing": "training memory switch (activation recomputation), not the network",
+    "unsloth_version": "fine-tuning tool marker",
+    "unsloth_fixed": "fine-tuning tool marker",
+    "transformers.js_config": "ONNX/transformers.js export settings",
 }
 
 # Generic PretrainedConfig attributes (generation defaults, task heads, special tokens) that older

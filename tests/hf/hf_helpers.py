@@ -14,12 +14,22 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HF_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "hf_configs"
 
-# Fixtures Megatron cannot express (and the HF key each must name), and the non-causal one.
+# Fixtures Megatron cannot express (and the HF key each must name), and the non-causal ones.
 UNSUPPORTED = {
     "google/gemma-2b": "model_type",
+    "google/gemma-2-9b": "model_type",
     "microsoft/Phi-3-mini-128k-instruct": "rope_scaling",
+    "deepseek-ai/DeepSeek-V2": "topk_method",  # group_limited_greedy ranks groups by their best expert
 }
-NOT_CAUSAL = {"google-bert/bert-base-uncased"}
+# Causal LMs of families with no mapping at all: only model_type is examined, nothing is counted.
+UNSUPPORTED_FAMILY = {
+    "CohereForAI/c4ai-command-r-v01", "EleutherAI/pythia-160m", "allenai/OLMo-2-1124-7B", "bigcode/starcoder2-3b",
+    "google/gemma-3-1b-pt", "ibm-granite/granite-3.0-2b-base", "microsoft/Phi-3-small-8k-instruct", "microsoft/phi-2",
+    "openai-community/gpt2", "tiiuae/falcon-7b",
+}
+UNSUPPORTED.update({repo: "model_type" for repo in UNSUPPORTED_FAMILY})
+NOT_CAUSAL = {"google-bert/bert-base-uncased", "Qwen/Qwen2-VL-7B-Instruct", "google/gemma-3-4b-it",
+              "meta-llama/Llama-4-Scout-17B-16E"}
 
 
 def all_repo_ids() -> list[str]:
@@ -32,6 +42,11 @@ def supported_repo_ids() -> list[str]:
 
 def mappable_repo_ids() -> list[str]:
     return [r for r in all_repo_ids() if r not in NOT_CAUSAL]
+
+
+def countable_repo_ids() -> list[str]:
+    """Mapped fixtures whose parameters both analytic counts can reproduce (supported or best effort)."""
+    return [r for r in mappable_repo_ids() if r not in UNSUPPORTED_FAMILY]
 
 
 def load(repo_id: str) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hf_helpers import load, mappable_repo_ids, supported_repo_ids
+from hf_helpers import countable_repo_ids, load, supported_repo_ids
 
 from primus_tui.hf import (HFError, map_config, megatron_param_count, megatron_param_counts, param_count_from_fields,
                            param_count_from_hf)
@@ -28,7 +28,7 @@ KNOWN_TOTALS = {
 }
 
 
-@pytest.mark.parametrize("repo_id", mappable_repo_ids())
+@pytest.mark.parametrize("repo_id", countable_repo_ids())
 def test_hf_and_megatron_analytic_counts_agree(repo_id: str) -> None:
     data = load(repo_id)
     hf, mc = param_count_from_hf(data), param_count_from_fields(map_config(data).fields)
@@ -80,18 +80,39 @@ def test_bad_fields_are_one_line_errors() -> None:
 KNOWN_BUILDER_GAPS: dict[str, int] = {}
 
 
+def scaled_copy(data: dict, layers: int = 2) -> dict:
+    """The same architecture with fewer layers (the dense-first prefix kept, so every layer kind stays)."""
+    out = dict(data)
+    keep = layers + int(data.get("first_k_dense_replace") or 0)
+    out["num_hidden_layers"] = min(int(data["num_hidden_layers"]), keep)
+    if isinstance(data.get("mlp_only_layers"), list):
+        out["mlp_only_layers"] = [i for i in data["mlp_only_layers"] if i < out["num_hidden_layers"]]
+    return out
+
+
+# Variants the fixtures do not cover, built as well (each a real-config edit naming the HF feature).
+BUILT_VARIANTS = {
+    "llama attention_bias + mlp_bias": ("meta-llama/Llama-3.2-1B", {"attention_bias": True, "mlp_bias": True}),
+    "deepseek dense (n_routed_experts null)": ("deepseek-ai/DeepSeek-V2-Lite", {"n_routed_experts": None}),
+    "qwen3_moe mlp_only_layers": ("Qwen/Qwen3-30B-A3B", {"num_hidden_layers": 4, "mlp_only_layers": [0, 3]}),
+    "linear rope scaling": ("lmsys/vicuna-7b-v1.5-16k", {}),
+}
+
+
 @pytest.mark.slow
 def test_megatron_core_model_matches_for_every_supported_fixture() -> None:
-    """One subprocess builds every supported fixture's GPTModel on the meta device (~20-30 s)."""
-    repo_ids = supported_repo_ids()
-    fields = [map_config(load(r)).fields for r in repo_ids]
+    """One subprocess builds every supported fixture's GPTModel on the meta device, each scaled to
+    a few layers of the same structure (full-size HF == Megatron analytic counts are checked above)."""
+    cases = {r: scaled_copy(load(r)) for r in supported_repo_ids()}
+    cases.update({name: scaled_copy({**load(repo), **edit}) for name, (repo, edit) in BUILT_VARIANTS.items()})
+    fields = [map_config(data).fields for data in cases.values()]
     built = megatron_param_counts(fields, timeout=300)
     gaps = {}
-    for repo_id, f, total in zip(repo_ids, fields, built):
+    for (name, data), f, total in zip(cases.items(), fields, built):
         analytic = param_count_from_fields(f)
-        assert analytic.total == param_count_from_hf(load(repo_id)).total
+        assert analytic.total == param_count_from_hf(data).total, name
         if total != analytic.total + analytic.vocab_padding:
-            gaps[repo_id] = total - (analytic.total + analytic.vocab_padding)
+            gaps[name] = total - (analytic.total + analytic.vocab_padding)
     assert gaps == KNOWN_BUILDER_GAPS
 
 
