@@ -328,6 +328,10 @@ def _rope(b: Builder, fam: Family) -> None:
     if kind == "linear":
         b.set("rotary_seq_len_interpolation_factor", _num(rs.get("factor")), f"{rope.scaling_src}.factor (linear)")
         return
+    if kind == "yarn":
+        b.unsupported(rope.scaling_src, "rope_type 'yarn' on standard attention: not mapped (primus-tui maps YaRN for "
+                                        "multi-latent attention only; the trainer builds rope or llama3 scaling)")
+        return
     b.unsupported(rope.scaling_src, f"rope_type {kind!r}: no Megatron argument reproduces it for standard attention")
 
 

@@ -110,6 +110,7 @@ COMMON_IGNORED: dict[str, str] = {
                            "(max_position_embeddings is the model's)",
     "_attn_implementation": "runtime kernel choice",
     "use_flash_attention_2": "runtime kernel choice",
+    "use_flash_attn": "runtime kernel choice",
     "gradient_checkpointing": "training memory switch (activation recomputation), not the network",
     "unsloth_version": "fine-tuning tool marker",
     "unsloth_fixed": "fine-tuning tool marker",

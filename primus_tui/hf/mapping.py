@@ -36,6 +36,10 @@ class ModelMapping:
         return not self.unsupported
 
     def unsupported_summary(self) -> str:
+        """One line. An unsupported model_type is the answer; the other keys are only named after it."""
+        if self.unsupported and self.unsupported[0][0] == "model_type" and len(self.unsupported) > 1:
+            rest = ", ".join(dict.fromkeys(key for key, _ in self.unsupported[1:]))
+            return f"model_type: {self.unsupported[0][1]} (also not expressible or not known: {rest})"
         return "; ".join(f"{key}: {why}" for key, why in self.unsupported)
 
 

@@ -18,7 +18,7 @@ from primus_tui.hf.moe_layers import expand_freq
 
 # Published / computed-from-the-checkpoint totals (HF parameter counts; embeddings counted once when tied).
 PUBLISHED_TOTALS = {
-    "meta-llama/Llama-3.3-70B-Instruct": 70_553_706_496,  # 70.6B
+    "meta-llama/Llama-3.1-70B-Instruct": 70_553_706_496,  # 70.6B
     "HuggingFaceTB/SmolLM2-1.7B": 1_711_376_384,  # 1.71B
     "mistralai/Mistral-7B-v0.3": 7_248_023_552,  # 7.25B
     "Qwen/Qwen2-1.5B": 1_543_714_304,  # 1.54B
@@ -59,8 +59,8 @@ def _sub(fields: dict, expected: dict) -> dict:
 
 # ---------------------------------------------------------------- dense families
 
-def test_llama33_70b_gqa_llama3_rope() -> None:
-    f = _fields("meta-llama/Llama-3.3-70B-Instruct")
+def test_llama31_70b_gqa_llama3_rope() -> None:
+    f = _fields("meta-llama/Llama-3.1-70B-Instruct")
     expected = {"num_layers": 80, "hidden_size": 8192, "ffn_hidden_size": 28672, "num_attention_heads": 64,
                 "group_query_attention": True, "num_query_groups": 8, "kv_channels": 128, "norm_epsilon": 1e-5,
                 "rotary_base": 500000, "use_rope_scaling": True, "rope_scaling_factor": 8.0,
@@ -359,3 +359,16 @@ def test_cli_imports_every_supported_fixture_and_refuses_the_rest(hf_cache, caps
                 assert "cannot be expressed in Megatron fields" in lines[0], lines[0]
             if repo_id in UNSUPPORTED_FAMILY:
                 assert "model_type" in lines[0] and ";" not in lines[0].split("fields: ", 1)[1].split(":", 1)[0]
+
+
+def test_best_effort_family_summary_leads_with_model_type() -> None:
+    m = map_config(load("google/gemma-2-9b"))
+    summary = m.unsupported_summary()
+    assert summary.startswith("model_type: Gemma-2") and "(also not expressible or not known: hidden_act" in summary
+    assert summary.count("model_type") == 1
+
+
+def test_yarn_on_standard_attention_says_it_is_not_mapped() -> None:
+    m = map_config({**load("Qwen/Qwen3-8B"), "rope_scaling": {"rope_type": "yarn", "factor": 4.0,
+                                                             "original_max_position_embeddings": 32768}})
+    assert [k for k, _ in m.unsupported] == ["rope_scaling"] and "multi-latent attention only" in m.unsupported[0][1]
