@@ -9,6 +9,11 @@ list of {"values": {...}} or {"error": "Type: message"}; CLI tokens are applied 
 runtime does (`parse_cli_overrides` "modern" mode, then `deep_merge` into the module config).
 Presets are read from PRIMUS_SRC's own primus/configs (Primus resolves them relative to
 its installed package), so run it on experiments whose presets exist there.
+
+Two patches, neither changing a result: Primus's `_load_yaml` (read + SafeLoader parse, a pure
+function of the file's text) is memoized on (path, text), so a batch parses each preset once;
+and `PrimusConfig` no longer creates `<workspace>/<group>/<user>/<exp>` folders (the path is
+still built with os.path.join, so a non-string part still fails as in Primus).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ def main() -> int:
     sys.path.insert(0, src)
     from primus.core.launcher.parser import PrimusParser  # noqa: PLC0415 - Primus is optional
     from primus.core.utils.yaml_utils import nested_namespace_to_dict
+
+    _patch_primus()
 
     def resolve(exp: str, module: str, cli: list[str]) -> dict:
         with contextlib.redirect_stdout(io.StringIO()):  # Primus prints "Created path: ..."
@@ -56,6 +63,27 @@ def main() -> int:
     module = sys.argv[2] if len(sys.argv) > 2 else "pre_trainer"
     print(json.dumps(resolve(sys.argv[1], module, []), indent=1))
     return 0
+
+
+def _patch_primus() -> None:
+    import copy
+
+    import yaml
+    from primus.core.config import yaml_loader
+    from primus.core.utils import file_utils
+
+    parsed: dict = {}
+
+    def load_yaml(path: str):
+        with open(path, "r") as f:  # as Primus opens it (locale encoding, universal newlines)
+            text = f.read()
+        key = (os.path.abspath(path), text)
+        if key not in parsed:
+            parsed[key] = yaml.load(text, Loader=yaml.SafeLoader)
+        return copy.deepcopy(parsed[key])
+
+    yaml_loader._load_yaml = load_yaml
+    file_utils.create_path_if_not_exists = lambda path: None
 
 
 if __name__ == "__main__":

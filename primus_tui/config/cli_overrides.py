@@ -63,10 +63,14 @@ def parse_cli_overrides(tokens: list[str]) -> dict:
     for key, raw in normalize(tokens):
         parts = key.split(".")
         node = result
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
+        for depth, part in enumerate(parts[:-1]):
+            if part not in node:
+                node[part] = {}
+            elif not isinstance(node[part], dict):
+                # Primus indexes into the earlier value and fails (TypeError); so do we, in one line.
+                earlier = ".".join(parts[: depth + 1])
+                raise ConfigError(f"CLI override {key!r} goes under {earlier!r}, which an earlier override set to "
+                                  f"{node[part]!r}, not a mapping")
+            node = node[part]
         node[parts[-1]] = coerce(raw)
     return result

@@ -125,6 +125,7 @@ def resolve_experiment(
     loaded = load_with_extends(exp_path)
     data, sources = loaded.data, loaded.source_tree
     shown = _show(exp_path)
+    _check_string_keys(data, shown)
     for key in REQUIRED_META:
         if key not in data:
             raise ConfigError(f"missing required key {key!r}", shown)
@@ -144,6 +145,14 @@ def resolve_experiment(
             raise ConfigError(f"modules.{name} must be a mapping", shown)
         spec_src = sources.get("modules", {}).get(name, {}) if isinstance(sources.get("modules"), dict) else {}
         modules[name] = _resolve_module(tree, str(name), spec, spec_src if isinstance(spec_src, dict) else {}, shown)
+    for key in REQUIRED_META:
+        # PrimusConfig joins them into the experiment folder (os.path.join needs strings).
+        if not isinstance(data[key], str):
+            raise ConfigError(
+                f"{key} must be a string, got {type(data[key]).__name__} {data[key]!r} "
+                f"(Primus joins workspace/work_group/user_name/exp_name into a path; quote it)",
+                shown,
+            )
 
     overrides = parse_cli_overrides(cli_overrides or [])
     if overrides:
@@ -158,10 +167,13 @@ def _resolve_platform(tree: ConfigTree, data: dict, shown: str) -> dict:
     spec = data.get("platform", DEFAULT_PLATFORM)
     if not isinstance(spec, dict) or "config" not in spec:
         raise ConfigError("'platform' must be a mapping with a 'config' key", shown)
-    path = tree.configs_dir / "platforms" / str(spec["config"])
+    if not isinstance(spec["config"], str):
+        raise ConfigError(f"platform.config must be a file name, got {type(spec['config']).__name__}", shown)
+    path = tree.configs_dir / "platforms" / spec["config"]
     if not path.is_file():
         raise ConfigError(f"platform config {spec['config']!r} not found (expected {path})", shown)
     platform = load_with_extends(path).data
+    _check_string_keys(platform, tree.display(path))
     platform["config"] = spec["config"]
     if spec.get("overrides") is not None:
         platform, _ = _namespace_merge(platform, {}, _as_mapping(spec["overrides"], "platform.overrides", shown), {})
@@ -176,10 +188,19 @@ def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: SourceTre
         raise ConfigError(f"modules.{name}: missing required key 'framework'", shown)
     framework = str(spec["framework"])
     if "config" not in spec:
-        # Primus leaves such a module as written (e.g. an exported, already flat config).
-        return ResolvedModule(name, framework, copy.deepcopy(spec), spec_src)
+        # Primus leaves such a module as written (e.g. an exported, already flat config), after
+        # setting its `name` to "exp.modules.<name>" (parse_trainer_module does that first).
+        values = copy.deepcopy(spec)
+        values["name"] = f"exp.modules.{name}"
+        sources = dict(spec_src)
+        sources["name"] = Source("primus", note="module name")
+        return ResolvedModule(name, framework, values, sources)
     if "model" not in spec:
         raise ConfigError(f"modules.{name}: missing required key 'model'", shown)
+    if not isinstance(spec["framework"], str):
+        raise ConfigError(
+            f"modules.{name}.framework must be a string, got {type(spec['framework']).__name__}", shown
+        )
 
     try:
         module_preset = tree.load_preset(spec["config"], "modules", framework)
@@ -188,6 +209,8 @@ def _resolve_module(tree: ConfigTree, name: str, spec: dict, spec_src: SourceTre
         if exc.path:
             raise
         raise ConfigError(f"modules.{name}: {exc.problem}", shown) from None
+    _check_string_keys(module_preset.data, tree.display(module_preset.path))
+    _check_string_keys(model_preset.data, tree.display(model_preset.path))
 
     values = copy.deepcopy(module_preset.data)
     sources: SourceTree = dict(module_preset.source_tree)
@@ -248,6 +271,23 @@ def _first_source(node: Source | SourceTree | None) -> Source | None:
     while isinstance(node, dict):
         node = next(iter(node.values()), None)
     return node
+
+
+def _check_string_keys(data: object, shown: str, prefix: str = "") -> None:
+    """Primus turns every mapping (also inside lists) into a SimpleNamespace: keys must be strings."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                where = f" under {prefix.rstrip('.')!r}" if prefix else ""
+                raise ConfigError(
+                    f"key {key!r}{where} is a {type(key).__name__}, not a string "
+                    "(Primus builds a SimpleNamespace from each mapping; quote the key)",
+                    shown,
+                )
+            _check_string_keys(value, shown, f"{prefix}{key}.")
+    elif isinstance(data, (list, tuple)):
+        for i, item in enumerate(data):
+            _check_string_keys(item, shown, f"{prefix}{i}.")
 
 
 def _as_mapping(value: object, where: str, shown: str) -> dict:

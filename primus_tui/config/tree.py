@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from primus_tui.config.errors import ConfigError
 from primus_tui.config.merge import deep_merge
 from primus_tui.config.source import Sources, SourceTree, flatten_sources
 from primus_tui.config.yamlfile import load_yaml_file
+from primus_tui.config.yamlfile import parse_text as _cached_file_inner  # noqa: F401 - parse cache (benchmarks clear it)
 
 BUNDLED_ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORK_DIRS = {"megatron": "megatron", "megatron_bridge": "megatron_bridge", "torchtitan": "torchtitan", "maxtext": "maxtext"}
@@ -107,13 +108,16 @@ def _load(path: Path, stack: tuple[Path, ...], display_root: Path | None) -> Loa
     if path in stack:
         cycle = " -> ".join(p.name for p in (*stack[stack.index(path):], path))
         raise ConfigError(f"extends cycle: {cycle}", _display(stack[-1], display_root))
-    data, sources = _cached_file(path, display_root, _mtime(path))
+    # Parsing is cached on the file's text; env substitution runs on every load, as in Primus.
+    data, sources = load_yaml_file(path, _display(path, display_root))
     if "extends" not in data:
         return Loaded(path, data, sources, (path,))
 
     extends = data["extends"]
     if isinstance(extends, str):
         extends = [extends]
+    elif isinstance(extends, dict):
+        extends = list(extends)  # Primus's `for ext in extends` walks a mapping's keys
     if not isinstance(extends, list) or not all(isinstance(e, str) for e in extends):
         raise ConfigError(
             f"'extends' must be a file name or a list of file names, got {type(data['extends']).__name__}",
@@ -134,23 +138,3 @@ def _load(path: Path, stack: tuple[Path, ...], display_root: Path | None) -> Loa
     merged, merged_src = deep_merge(merged, merged_src, local, local_src)
     chain.append(path)
     return Loaded(path, merged, merged_src, tuple(chain))
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return -1
-
-
-@lru_cache(maxsize=512)
-def _cached_file_inner(path: Path, display_root: Path | None, mtime: float, env_key: tuple) -> tuple[dict, SourceTree]:
-    return load_yaml_file(path, _display(path, display_root))
-
-
-def _cached_file(path: Path, display_root: Path | None, mtime: float) -> tuple[dict, SourceTree]:
-    # Cache per (file, mtime, environment): env substitution depends on os.environ.
-    import copy
-
-    data, sources = _cached_file_inner(path, display_root, mtime, tuple(sorted(os.environ.items())))
-    return copy.deepcopy(data), sources  # source trees are never mutated in place

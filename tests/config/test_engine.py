@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -67,6 +68,21 @@ def test_substitution_records_env_in_provenance(tmp_path: Path, monkeypatch: pyt
     assert loaded.sources["lr"].line == 2 and loaded.sources["lr"].env_vars == ("MY_LR",)
 
 
+def test_reload_sees_new_text_and_env_even_with_the_same_mtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Primus re-reads every file; our parse cache is keyed on the text, not on the mtime."""
+    monkeypatch.setenv("MY_X", "1")
+    f = write(tmp_path / "a.yaml", "a: 1\nx: ${MY_X}\n")
+    stamp = f.stat().st_mtime_ns
+    assert load_with_extends(f).data == {"a": 1, "x": 1}
+    f.write_text("a: 2\nx: ${MY_X}\n")  # same size, and the same mtime below (a quick rewrite)
+    os.utime(f, ns=(stamp, stamp))
+    monkeypatch.setenv("MY_X", "yes")
+    first = load_with_extends(f).data
+    assert first == {"a": 2, "x": "yes"}
+    first["a"] = 99  # callers may mutate what they get; the cache must not see it
+    assert load_with_extends(f).data["a"] == 2
+
+
 # ---------------------------------------------------------------- extends
 
 def test_extends_order_including_file_wins_and_deep_merge(tmp_path: Path) -> None:
@@ -102,7 +118,7 @@ def test_extends_cycle_is_named(tmp_path: Path) -> None:
         load_with_extends(tmp_path / "a.yaml")
 
 
-@pytest.mark.parametrize("bad", ["extends: 3\n", "extends: {a: b}\n", "extends: [1, 2]\n"])
+@pytest.mark.parametrize("bad", ["extends: 3\n", "extends: null\n", "extends: [1, 2]\n"])
 def test_extends_wrong_type(tmp_path: Path, bad: str) -> None:
     f = write(tmp_path / "a.yaml", bad)
     with pytest.raises(ConfigError, match="'extends' must be a file name or a list"):
