@@ -6,7 +6,8 @@ Usage: PRIMUS_SRC=/path/to/Primus python tools/primus_reference.py EXP.yaml [mod
 Prints the merged module config as JSON, exactly as `PrimusParser.parse` leaves it.
 `--batch` reads a JSON list of {"exp": path, "module": name, "cli": [tokens]} and prints a JSON
 list of {"values": {...}} or {"error": "Type: message"}; CLI tokens are applied as Primus's train
-runtime does (`parse_cli_overrides` "modern" mode, then `deep_merge` into the module config).
+runtime does (`parse_cli_overrides` "modern" mode, `deep_merge` into the module config, then
+`dict_to_nested_namespace` of the result, which fails on a non-string key).
 Presets are read from PRIMUS_SRC's own primus/configs (Primus resolves them relative to
 its installed package), so run it on experiments whose presets exist there.
 
@@ -33,7 +34,7 @@ def main() -> int:
         return 2
     sys.path.insert(0, src)
     from primus.core.launcher.parser import PrimusParser  # noqa: PLC0415 - Primus is optional
-    from primus.core.utils.yaml_utils import nested_namespace_to_dict
+    from primus.core.utils.yaml_utils import dict_to_nested_namespace, nested_namespace_to_dict
 
     _patch_primus()
 
@@ -47,6 +48,7 @@ def main() -> int:
 
             with contextlib.redirect_stdout(io.StringIO()):  # "[Primus] Warning: Skipping ..."
                 values = deep_merge(values, parse_cli_overrides(cli))
+            dict_to_nested_namespace(values)  # the runtime turns the merged params back into namespaces
         return values
 
     if sys.argv[1] == "--batch":

@@ -155,6 +155,7 @@ def resolve_experiment(
             )
 
     overrides = parse_cli_overrides(cli_overrides or [])
+    _check_string_keys(overrides, "CLI overrides")  # the runtime makes namespaces of the merged params
     if overrides:
         target = ResolvedExperiment(exp_path, tree, data, sources, platform, modules).module(cli_module)
         cli_src = uniform(overrides, Source("cli"))
@@ -280,7 +281,7 @@ def _check_string_keys(data: object, shown: str, prefix: str = "") -> None:
             if not isinstance(key, str):
                 where = f" under {prefix.rstrip('.')!r}" if prefix else ""
                 raise ConfigError(
-                    f"key {key!r}{where} is a {type(key).__name__}, not a string "
+                    f"key {key!r}{where} is not a string ({type(key).__name__}) "
                     "(Primus builds a SimpleNamespace from each mapping; quote the key)",
                     shown,
                 )

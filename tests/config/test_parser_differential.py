@@ -28,8 +28,9 @@ from primus_tui.config import ConfigError, ConfigTree, resolve_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIMUS_SRC = os.environ.get("PRIMUS_SRC")
-CASES = 400
-SEED = 20261127
+# A longer hunt: PARSER_FUZZ_CASES=5000 PARSER_FUZZ_SEED=7 pytest tests/config/test_parser_differential.py
+CASES = int(os.environ.get("PARSER_FUZZ_CASES", "400"))
+SEED = int(os.environ.get("PARSER_FUZZ_SEED", "20261127"))
 
 ENV = {"FZ_INT": "42", "FZ_FLOAT": "1.5e-3", "FZ_BOOL": "TRUE", "FZ_STR": "abc", "FZ_ZERO": "007",
        "FZ_NEG": "-3", "FZ_EMPTY": "", "FZ_NULL": "null", "FZ_SPACE": " 5 ", "FZ_DOT": "1.", "FZ_HEX": "0x1A",
@@ -54,7 +55,8 @@ ODD_KEYS = ["1", "yes", "~", "1.5", "'1'", '"true"']  # non-string keys (Primus 
 CLI = [["alpha=1"], ["--beta", "2.5"], ["nest.x=true"], ["lst=[1,2]"], ["gamma=None"], ["--flag"], ["lr=1e-5"],
        ["seq_length=null"], ["--nest.y", "007"], ["num_layers=0x10"], ["new_key={'a': 1}"], ["--lr=3"],
        ["alpha=1", "alpha.x=2"], ["nest.x.y=1"], ["deep.a.b=1", "deep.a.c=(1, 2)"], ["nest={'z': 1}", "nest.w=2"],
-       ["name=cli"], ["model=cli_model"], ["--beta", "--gamma"], ["lr=1.0e-5"], ["alpha= 5 "], ["beta="]]
+       ["name=cli"], ["model=cli_model"], ["--beta", "--gamma"], ["lr=1.0e-5"], ["alpha= 5 "], ["beta="],
+       ["odd={1: 'a'}"], ["odd=[{'a': {True: 1}}]"]]
 
 
 def _value(rng: random.Random, depth: int, flow: bool = False) -> str:

@@ -167,6 +167,13 @@ CASES: dict[str, tuple[str, str, dict[str, str], str, list[str]]] = {
         _exp(CONFIGURED),
         ["alpha={'a': 1}", "alpha.b=2", "nest.b=null"],
     ),
+    "cli_literal_dict_with_a_non_string_key_fails": (
+        "`odd={1: 'a'}`: the runtime turns the merged params back into namespaces",
+        "primus/core/runtime/train_runtime.py:305 dict_to_nested_namespace(merged_params_dict)",
+        {},
+        _exp(CONFIGURED),
+        ["odd={1: 'a'}"],
+    ),
     "non_string_framework_fails": (
         "framework: 1 is joined into the preset path",
         "primus/core/config/preset_loader.py:45 os.path.join(configs_root, config_type, framework, filename)",
