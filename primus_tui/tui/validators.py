@@ -47,10 +47,14 @@ class CoreValidator(Validator):
         self._allow_blank = allow_blank
 
     def validate(self, value: str) -> ValidationResult:
-        if self._allow_blank and not value.strip():
+        blank = not value.strip()
+        if self._allow_blank and blank:
             return self.success()
         try:
             ok, message = self._rule(self._parse(value))
         except Exception as exc:  # noqa: BLE001 - a rule must never crash the form
             return self.failure(f"{type(exc).__name__}: {exc}")
-        return self.success() if ok else self.failure(message or "invalid value")
+        if ok:
+            return self.success()
+        message = message or "invalid value"
+        return self.failure(f"empty: {message}" if blank else message)

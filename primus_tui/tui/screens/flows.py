@@ -51,6 +51,7 @@ class WriteAndLaunch:
             return False
         if not plan.pending:
             pane.set_message("Files already written and up to date.", "success")
+            self._schedule_view()
             return True
         force = False
         if plan.conflicts:
@@ -61,6 +62,7 @@ class WriteAndLaunch:
             )
             if not ok:
                 pane.set_message(f"Write refused: {names} exists and differs; not overwritten (nothing written).", "error")
+                self._schedule_view()  # the file plan and the checklist show the file as it is on disk
                 return False
             force = True
         else:

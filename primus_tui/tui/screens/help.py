@@ -23,7 +23,7 @@ checklist is Primus's own four-step guide; each item ticks itself when really do
 
 [b]Keys[/b]
   ctrl+n / ctrl+b   next / previous step (any step: ctrl+p "Step 3", or click it)
-  tab / shift+tab   move between fields
+  tab / shift+tab   move between fields (↓ / ↑ too, in a form)
   ctrl+o            write the files (asks first; never overwrites silently)
   ctrl+r            launch primus-cli direct (writes the files first if needed)
   ctrl+x            cancel the running job (stops its whole process group)
@@ -31,7 +31,8 @@ checklist is Primus's own four-step guide; each item ticks itself when really do
   a / b             step 2: highlight Option A / Option B
   /                 step 5: filter the resolved keys
   escape            close a dialog, cancel a fetch
-  ctrl+p            command palette      ? or F1   this help      ctrl+q   quit
+  ctrl+p            command palette      F1 (or ? outside a text field)   this help
+  ctrl+q            quit
 """
 
 

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from primus_tui.tui.widgets.inputs import OrderedInput
+
 
 class SaveAnswersScreen(ModalScreen[str | None]):
     """One Input prefilled with the default path; enter saves, escape cancels."""
@@ -45,7 +47,7 @@ class SaveAnswersScreen(ModalScreen[str | None]):
         with Vertical(id="dialog"):
             yield Static("Save answers", id="dialog-title")
             yield Static("Replay with: primus-tui --answers FILE   (or --interactive to reopen the wizard)", classes="hint")
-            yield Input(self._default, id="answers-path")
+            yield OrderedInput(self._default, id="answers-path")
             yield Static("enter: save   escape: cancel", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

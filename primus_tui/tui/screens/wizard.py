@@ -24,7 +24,13 @@ from textual.worker import Worker, WorkerState
 
 from primus_tui.tui.screens.flows import WriteAndLaunch, error_text
 from primus_tui.tui.view import StateView, build_view, step_of
-from primus_tui.tui.widgets.checklist import CheckItem, Checklist, StepInfo, StepNav
+from primus_tui.tui.widgets.checklist import (
+    CheckItem,
+    Checklist,
+    StepInfo,
+    StepNav,
+    StepStatus,
+)
 from primus_tui.tui.widgets.step import Edit, StepPane
 from primus_tui.tui.widgets.step_model import ModelStep
 
@@ -63,8 +69,13 @@ class WizardScreen(WriteAndLaunch, Screen):
         Binding("ctrl+x", "cancel_run", "Cancel run", priority=True),
         Binding("ctrl+s", "save_answers", "Save", priority=True),
         Binding("question_mark", "app.help", "Help", key_display="?"),
+        # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
+        Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
     ]
+
+    # Below 90 columns the sidebar gives way to one status line (`-narrow`, see app.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
 
     step: reactive[int] = reactive(0, bindings=True)
 
@@ -93,6 +104,7 @@ class WizardScreen(WriteAndLaunch, Screen):
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="title-bar")
+        yield StepStatus(STEPS, id="step-status")
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
                 yield Static("Steps", classes="sidebar-title")
@@ -108,11 +120,15 @@ class WizardScreen(WriteAndLaunch, Screen):
         if self.state is not None:
             self._fill(self.query(StepPane))
         self._update_header()
+        self.query_one(StepStatus).show(0, [CheckItem(label, False) for label in CHECK_LABELS])
         self.query_one("#model-ref").focus()
         self.call_after_refresh(self._mount_rest)
 
     async def _mount_rest(self) -> None:
         """Load the core and mount the other five panes once the first frame is on screen."""
+        from primus_tui.tui.app import startup_done
+
+        startup_done()
         if self.state is None:
             from primus_tui.wizard import WizardState
 
@@ -192,9 +208,9 @@ class WizardScreen(WriteAndLaunch, Screen):
         state = view.state
         for pane in self.query(StepPane):
             pane.show(state, view)
-        self.query_one(Checklist).show(
-            [CheckItem(label, item.done, item.reason) for label, item in zip(CHECK_LABELS, view.checklist)]
-        )
+        items = [CheckItem(label, item.done, item.reason) for label, item in zip(CHECK_LABELS, view.checklist)]
+        self.query_one(Checklist).show(items)
+        self.query_one(StepStatus).show(items=items)
         self._show_problems(view)
         self._update_header()
         if view.with_preview:
@@ -213,6 +229,14 @@ class WizardScreen(WriteAndLaunch, Screen):
     def _show_problems(self, view: StateView) -> None:
         bar = self.query_one("#problems", Static)
         errors, warnings = view.errors, view.warnings
+        state = view.state
+        if state is not None and state.hf is None and not state.answers.model.ref and all(
+            step_of(p.path) == "model" for p in errors
+        ):
+            # Nothing chosen yet: that is where everyone starts, not an error to shout about.
+            bar.update(Content.styled("Start with step 1: type a Hugging Face repo id or a local path, then enter.", "$text-muted"))
+            bar.set_class(False, "-errors")
+            return
         if not errors and not warnings:
             bar.update(Content.styled("✔ no problems", "$text-success"))
         else:
@@ -246,8 +270,11 @@ class WizardScreen(WriteAndLaunch, Screen):
         step_id = STEPS[step].id
         self.query_one(ContentSwitcher).current = step_id
         self.query_one(StepNav).show_current(step_id)
+        self.query_one(StepStatus).show(current=step)
         if step_id == "preview" and not (self.view.state is self.state and self.view.with_preview):
             self._schedule_view()
+        elif step_id in ("experiment", "launch"):
+            self._schedule_view()  # the file plan is against the disk now (files may have changed)
         self.call_after_refresh(self._focus_first, self.pane(step_id))
 
     def _focus_first(self, pane: StepPane) -> None:
@@ -256,7 +283,9 @@ class WizardScreen(WriteAndLaunch, Screen):
             return
         for widget in pane.query("*"):
             if widget.focusable and widget.display:
-                widget.focus()
+                # Arrive at the top of the step (its purpose line shown), not with the field centred.
+                widget.focus(scroll_visible=False)
+                pane.scroll_home(animate=False, immediate=True)
                 return
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -52,9 +52,14 @@ class StepNav(Static):
         self.update(Content("\n").join(lines))
 
 
-def _one_line(text: str, width: int) -> str:
+def _two_lines(text: str, width: int) -> list[str]:
+    """The detail in at most two lines of `width`, broken after a space, `_`, `-`, `.` or `(`."""
     text = text.rsplit("/", 1)[-1] if "/" in text.split(" ")[0] else text
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return [text]
+    cut = max((i + 1 for i, c in enumerate(text[:width]) if c in " _-.(/"), default=width)
+    first, rest = text[:cut].rstrip(), text[cut:].lstrip()
+    return [first, rest if len(rest) <= width else rest[: width - 1] + "…"]
 
 
 class Checklist(Static):
@@ -77,10 +82,36 @@ class Checklist(Static):
             label = Content(item.label) if item.done else Content.styled(item.label, "$text")
             parts.append(Content.assemble(mark, " ", label))
             if item.detail and item.done:
-                parts.append(Content.styled(f"  {_one_line(item.detail, self.DETAIL_WIDTH)}", "$text-muted"))
+                parts += [Content.styled(f"  {line}", "$text-muted") for line in _two_lines(item.detail, self.DETAIL_WIDTH)]
         self.update(Content("\n").join(parts))
         self.tooltip = "\n".join(f"{TICK if i.done else TODO} {i.label}: {i.detail}" for i in items)
 
     @property
     def ticks(self) -> int:
         return sum(item.done for item in self.items)
+
+
+# The checklist's labels as the one-line status shows them (narrow terminals, no sidebar).
+SHORT_LABELS = ("base", "model YAML", "experiment", "run")
+
+
+class StepStatus(Static):
+    """One line for narrow terminals, where the sidebar is hidden: `Step 3/6 Architecture  ✔ base ○ …`."""
+
+    def __init__(self, steps: Sequence[StepInfo], **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._steps = list(steps)
+        self._current = 0
+        self._items: list[CheckItem] = []
+
+    def show(self, current: int | None = None, items: Sequence[CheckItem] | None = None) -> None:
+        if current is not None:
+            self._current = current
+        if items is not None:
+            self._items = list(items)
+        step = self._steps[self._current]
+        parts = [Content.styled(f"Step {self._current + 1}/{len(self._steps)} {step.title}", "bold $text-accent"), Content("  ")]
+        for item, short in zip(self._items, SHORT_LABELS):
+            mark = Content.styled(TICK, "$success bold") if item.done else Content.styled(TODO, "$text-muted")
+            parts += [mark, Content(f" {short}  ")]
+        self.update(Content.assemble(*parts))

@@ -8,15 +8,42 @@ from textual.content import Content
 from textual.validation import Validator
 from textual.widgets import Input, Label, Static
 
+from primus_tui.tui.widgets.inputs import OrderedInput
+
+KEY_WIDTH, WIDE_KEY_WIDTH = 24, 30  # the key column (.fr-key widths); longer keys wrap after a "_"
+
+
+def wrap_key(key: str, width: int) -> str:
+    """`untie_embeddings_and_output_weights` -> two lines broken after an `_`, never mid-word if avoidable."""
+    lines: list[str] = []
+    line = ""
+    for part in key.replace("_", "_\0").split("\0"):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        while len(part) > width:  # one part longer than the column: hard break
+            lines.append(part[:width])
+            part = part[width:]
+        line += part
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
+
 
 class FieldRow(Vertical):
-    """`key  [value]  source` on one line; a message line below only when there is something to say."""
+    """`key  [value]  source` on one line (a long key wraps); a message line below only when there is something to say.
+
+    `source=None`: no source column, the input takes the row's width (names, paths, overrides).
+    """
 
     DEFAULT_CSS = """
     FieldRow { height: auto; }
-    FieldRow > Horizontal { height: 1; }
-    FieldRow .fr-key { width: 24; color: $text; text-wrap: nowrap; text-overflow: ellipsis; }
+    FieldRow > Horizontal { height: auto; }
+    FieldRow .fr-key { width: 24; color: $text; }
+    FieldRow.-wide-key .fr-key { width: 30; }
     FieldRow Input { width: 1fr; max-width: 24; }
+    FieldRow.-no-source Input { max-width: 100%; }
+    FieldRow.-no-source .fr-source { display: none; }
     FieldRow .fr-source { width: 1fr; color: $text-muted; padding-left: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldRow .fr-message { height: auto; padding-left: 24; }
     FieldRow .fr-message.-error { color: $text-error; }
@@ -28,18 +55,20 @@ class FieldRow(Vertical):
         self,
         key: str,
         value: str,
-        source: str = "",
+        source: str | None = None,
         *,
         label: str | None = None,
         placeholder: str = "",
         validators: list[Validator] | None = None,
         input_id: str | None = None,
+        wide_key: bool = False,
     ) -> None:
-        super().__init__(classes="field-row")
+        classes = "field-row" + (" -no-source" if source is None else "") + (" -wide-key" if wide_key else "")
+        super().__init__(classes=classes)
         self.key = key
         self._value = value
-        self._source = source
-        self._label = label or key
+        self._source = source or ""
+        self._label = wrap_key(label or key, (WIDE_KEY_WIDTH if wide_key else KEY_WIDTH) - 1)
         self._placeholder = placeholder
         self._validators = validators or []
         self._input_id = input_id
@@ -50,13 +79,13 @@ class FieldRow(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label(self._label, classes="fr-key")
-            yield Input(
+            yield OrderedInput(
                 self._value,
                 placeholder=self._placeholder,
                 compact=True,
                 validators=self._validators,
                 id=self._input_id,
-                valid_empty=True,
+                valid_empty=False,  # CoreValidator decides what a blank means
             )
             yield Label(self._source, classes="fr-source")
         yield Static("", classes="fr-message")

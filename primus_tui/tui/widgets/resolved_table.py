@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from rich.text import Text
 from textual.widgets import DataTable, Input, Label
 
+from primus_tui.tui.widgets.inputs import OrderedInput
 
 KEY_WIDTH, VALUE_WIDTH = 30, 14
 
@@ -41,7 +42,7 @@ class ResolvedTable(Vertical):
         self.shown: list[KeyRow] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter: key, value or source (e.g. seq_length, shadowed)", id="key-filter", compact=True)
+        yield OrderedInput(placeholder="/ filter: key, value or source (e.g. seq_length, shadowed)", id="key-filter", compact=True)
         yield Label("", id="key-count")
         yield DataTable(id="key-table", cursor_type="row", zebra_stripes=True)
 

@@ -51,6 +51,7 @@ class ArchStep(StepPane):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._keys: list[str] = []
+        self._hf: Any = None  # the fetched config the rows were built for
         self._hf_values: dict[str, object] = {}
         self._traps: set[str] = set()
         self._known_text: dict[str, str] = {}
@@ -78,8 +79,9 @@ class ArchStep(StepPane):
         self._traps = self._trap_keys(view)
         fields = state.fields() if mapping is not None else {}
         keys = list(fields)
-        if keys != self._keys:
-            self._keys = keys
+        if keys != self._keys or state.hf is not self._hf:
+            # Another model (same keys, other values) or other keys: the rows show this model's values.
+            self._keys, self._hf = keys, state.hf
             self._rebuild(state, fields)
         else:
             for row in self.query(FieldRow):
@@ -120,6 +122,12 @@ class ArchStep(StepPane):
     def _show_params(self, view: Any) -> None:
         count = getattr(view, "param_count", None)
         widget = self.query_one("#arch-params", Static)
+        if view is not None and view.state is not None and view.state.mapping is not None and (
+            count is None or view.errors_for("arch")
+        ):
+            # A count of an invalid architecture (e.g. a negative layer count) would only mislead.
+            widget.update(Content.assemble(("Parameters: ", "bold"), ("— (fix the fields marked ✖)", "$text-muted")))
+            return
         if count is None:
             widget.update("")
             return

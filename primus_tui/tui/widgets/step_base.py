@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -17,6 +18,7 @@ OPTIONS_TEXT = (
     "Option B (key b): extend the closest existing preset of the same family and override only what differs."
 )
 MAX_KEYS_SHOWN = 40
+OPTION_KEYS = Binding.Group("Option A/B")  # one footer item for both keys
 
 
 class BaseStep(StepPane):
@@ -42,7 +44,10 @@ class BaseStep(StepPane):
     TITLE = "Base"
     PURPOSE = "Pick the preset your model YAML extends. Ranked for this model: family first, then fewest keys to override."
 
-    BINDINGS = [("a", "option('A')", "Option A"), ("b", "option('B')", "Option B")]
+    BINDINGS = [
+        Binding("a", "option('A')", "Option A", group=OPTION_KEYS),
+        Binding("b", "option('B')", "Option B", group=OPTION_KEYS),
+    ]
 
     def action_option(self, option: str) -> None:
         """Highlight (not choose) the seed's Option A or B candidate; enter chooses it."""

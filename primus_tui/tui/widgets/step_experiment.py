@@ -84,7 +84,7 @@ class ExperimentStep(StepPane):
         yield Static("Names and paths", classes="section")
         with Vertical(id="exp-meta"):
             for path, label in META_ROWS:
-                yield FieldRow(path, "", label=label, input_id=_id(path))
+                yield FieldRow(path, "", label=label, input_id=_id(path), wide_key=True)
         yield Static("Training overrides (blank: not set)", classes="section")
         with Vertical(id="exp-overrides"):
             for key in OVERRIDE_ROWS:
@@ -95,9 +95,10 @@ class ExperimentStep(StepPane):
                     label=key,
                     validators=[CoreValidator(rule, allow_blank=True)] if rule else [],
                     input_id=_id(f"overrides.{key}"),
+                    wide_key=True,
                 )
         yield Static("", id="exp-extra", classes="hint")
-        yield FieldRow("add", "", label="add override", placeholder="key=value", input_id="exp-add")
+        yield FieldRow("add", "", label="add override", placeholder="key=value", input_id="exp-add", wide_key=True)
         yield Static("File plan", classes="section")
         yield FilePlanView(id="exp-plan")
 

@@ -90,9 +90,13 @@ class LaunchStep(StepPane):
         if running:
             self.run_panel.display = True
             self.call_after_refresh(self.scroll_to_widget, self.run_panel, animate=False, top=True)
+        focused = self.screen.focused
         self.query_one("#btn-cancel", Button).disabled = not running
         self.query_one("#btn-launch", Button).disabled = running
         self.query_one("#btn-write", Button).disabled = running
+        if running and (focused is None or (isinstance(focused, Button) and focused.disabled)):
+            # The focused button was just disabled: give the keys to the log (arrows scroll it).
+            self.run_panel.log.focus(scroll_visible=False)
 
     def set_message(self, text: str, severity: str = "info") -> None:
         box = self.query_one("#launch-message", Static)

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from primus_tui.tui.widgets.inputs import OrderedInput
 from primus_tui.tui.widgets.step import StepPane
 
 
@@ -33,10 +34,10 @@ class ModelStep(StepPane):
         yield Static(self.PURPOSE, classes="purpose")
         with Horizontal(classes="model-row"):
             yield Label("repo id or path", classes="model-label")
-            yield Input(placeholder="TinyLlama/TinyLlama-1.1B-Chat-v1.0", id="model-ref", compact=True)
+            yield OrderedInput(placeholder="TinyLlama/TinyLlama-1.1B-Chat-v1.0", id="model-ref", compact=True)
         with Horizontal(classes="model-row"):
             yield Label("revision", classes="model-label")
-            yield Input(placeholder="main (branch, tag or commit)", id="model-revision", compact=True)
+            yield OrderedInput(placeholder="main (branch, tag or commit)", id="model-revision", compact=True)
         yield Horizontal(classes="buttons", id="model-buttons")  # buttons: mounted after the first frame
         yield Static("", id="model-error", classes="error-box")
         yield Static("", id="model-summary")
@@ -125,7 +126,7 @@ class ModelStep(StepPane):
             return
         lines = [
             ("model", str(hf.repo_id or hf.path)),
-            ("revision", f"{hf.revision or 'main'} @ {(hf.commit_sha or 'local files')[:12]}"),
+            ("revision", f"{hf.revision or 'main'} @ {hf.commit_sha[:12]}" if hf.commit_sha else "— (local files)"),
         ]
         if not hf.repo_id:
             lines.append(("config.json", str(hf.path)))

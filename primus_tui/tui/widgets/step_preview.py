@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane, Tree
 
@@ -65,10 +65,10 @@ class PreviewStep(StepPane):
                 with VerticalScroll():
                     yield Static("", id="preview-diff")
             with TabPane("Model YAML", id="tab-model"):
-                with VerticalScroll():
+                with ScrollableContainer():  # long comment lines: scroll sideways, never cut
                     yield CodeView(id="preview-model-yaml")
             with TabPane("Experiment YAML", id="tab-exp"):
-                with VerticalScroll():
+                with ScrollableContainer():  # long comment lines: scroll sideways, never cut
                     yield CodeView(id="preview-exp-yaml")
 
     def show_blocked(self, errors: list) -> None:
