@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 # CPU wheel on machines without a GPU build; never replaces an importable torch.
 TORCH_CPU ?= torch==2.13.0
 
-.PHONY: run test bench venv deps-tui deps-test clean
+.PHONY: run test bench compile venv deps-tui deps-test clean
 
 $(PY):
 	@if $(PYTHON) -c "import torch" >/dev/null 2>&1; then \
@@ -31,13 +31,18 @@ $(VENV)/.test-installed: $(VENV)/.tui-installed
 deps-tui: $(VENV)/.tui-installed
 deps-test: $(VENV)/.test-installed
 
-run: deps-tui
+# Byte-compile the app as a non-editable install would (only changed files; works even where
+# PYTHONDONTWRITEBYTECODE is set): the wizard then opens without recompiling its modules.
+compile:
+	@$(PY) -m compileall -q primus_tui >/dev/null
+
+run: deps-tui compile
 	$(VENV)/bin/primus-tui $(ARGS)
 
 test: deps-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: deps-test
+bench: deps-test compile
 	$(PY) benchmarks/run.py
 
 clean:
