@@ -11,7 +11,6 @@ from primus_tui.config.errors import ConfigError
 from primus_tui.config.merge import deep_merge
 from primus_tui.config.source import Sources, SourceTree, flatten_sources
 from primus_tui.config.yamlfile import load_yaml_file
-from primus_tui.config.yamlfile import parse_text as _cached_file_inner  # noqa: F401 - parse cache (benchmarks clear it)
 
 BUNDLED_ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORK_DIRS = {"megatron": "megatron", "megatron_bridge": "megatron_bridge", "torchtitan": "torchtitan", "maxtext": "maxtext"}

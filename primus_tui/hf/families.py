@@ -162,8 +162,8 @@ def map_family(data: dict) -> Builder:
     except HFError:
         if fam.verified:
             raise
-        # An unknown family without even llama-shaped keys (e.g. gpt2's n_layer): the unsupported
-        # model_type is the answer; its other keys are listed as not known.
+        # A best-effort family (e.g. gemma) missing a llama-shaped key: the unsupported model_type
+        # is the answer; its other keys are listed as not known.
     return b
 
 
@@ -265,20 +265,16 @@ def _rope_settings(b: Builder) -> _RopeSettings | None:
     if not b.has("rope_parameters") or b.data["rope_parameters"] is None:
         b.ignore("rope_parameters", "null: rope_theta / rope_scaling apply")
         return _RopeSettings(b.get("rope_theta"), b.src("rope_theta"), b.get("rope_scaling"), b.src("rope_scaling"))
-    params = b.get("rope_parameters")
-    if not isinstance(params, dict):
-        b.unsupported("rope_parameters", f"expected an object, got {params!r}")
-        return None
-    src = "rope_parameters"
-    if params and set(params) <= {"full_attention", "sliding_attention"}:
+    params, src = b.get("rope_parameters"), "rope_parameters"
+    if isinstance(params, dict) and params and set(params) <= {"full_attention", "sliding_attention"}:
         if set(params) != {"full_attention"}:
             b.unsupported("rope_parameters", f"RoPE settings per attention kind {sorted(params)}: one RoPE for all "
                                              "layers is all Megatron expresses")
             return None
         params, src = params["full_attention"], "rope_parameters.full_attention"
-        if not isinstance(params, dict):
-            b.unsupported("rope_parameters", f"expected an object, got {params!r}")
-            return None
+    if not isinstance(params, dict):
+        b.unsupported("rope_parameters", f"expected an object, got {params!r}")
+        return None
     if b.has("rope_scaling"):
         b.ignore("rope_scaling", "superseded by rope_parameters")
     if "rope_theta" in params:
@@ -535,9 +531,7 @@ def _deepseek(b: Builder, fam: Family) -> None:
                     "n_group", "topk_group", "seq_aux", "aux_loss_alpha"):
             b.ignore(key, "n_routed_experts is null: no MoE layer")
         return
-    if isinstance(n_exp, bool) or not isinstance(n_exp, int) or n_exp < 1:
-        raise HFError(f"config.json: n_routed_experts must be a positive integer or null, got {n_exp!r}")
-    b.set("num_experts", int(n_exp), "n_routed_experts")
+    b.set("num_experts", b.int("n_routed_experts"), "n_routed_experts")
     first_dense, freq = b.int("first_k_dense_replace", positive=False), b.int("moe_layer_freq")
     flags = [int(i >= first_dense and i % freq == 0) for i in range(layers)]
     b.set("moe_layer_freq", freq_value(flags), "first_k_dense_replace, moe_layer_freq")

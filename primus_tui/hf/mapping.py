@@ -134,8 +134,7 @@ def map_config(cfg: object) -> ModelMapping:
         return map_family(data).finish()
     except HFError as exc:  # name the model, not just "config.json"
         message = str(exc)
-        if message.startswith("config.json") and not label.endswith("config.json"):
-            raise HFError(f"{label}: {message}") from None
-        if message.startswith("config.json"):
-            raise HFError(label + message[len("config.json"):]) from None
-        raise
+        if not message.startswith("config.json"):
+            raise
+        named = label if label.endswith("config.json") else f"{label}: config.json"  # a path, or a repo id
+        raise HFError(named + message[len("config.json"):]) from None
