@@ -44,7 +44,12 @@ def test_seed_template_gives_a_different_model(primus_tree_copy: Path) -> None:
 def test_generated_files_give_tinyllama() -> None:
     values = resolve_experiment(EXP).module().values
     assert (values["group_query_attention"], values["num_query_groups"]) == (True, 4)
-    assert values["normalization"] == "RMSNorm" and values["norm_epsilon"] == 1e-5
+    assert values["normalization"] == "RMSNorm" and values["layernorm_epsilon"] == 1e-5
+    # and what Megatron builds from them (Primus's arg builder + core_transformer_config_from_args)
+    from primus_tui.trainer.arch import architecture
+
+    config = architecture(values).config
+    assert (config["layernorm_epsilon"], config["num_query_groups"], config["hidden_dropout"]) == (1e-5, 4, 0.0)
     assert values["hidden_dropout"] == values["attention_dropout"] == 0.0
     assert values["position_embedding_type"] == "rope" and values["rotary_base"] == 10000
     assert values["seq_length"] == 2048 and values["untie_embeddings_and_output_weights"] is True

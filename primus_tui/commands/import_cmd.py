@@ -8,6 +8,7 @@ unsupported model, 4 when --write would overwrite a different file without --for
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -36,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="with --write: replace a different existing file")
     parser.add_argument("--primus-root", metavar="PATH", help="a Primus checkout (default: bundled tree)")
     parser.add_argument("--json", action="store_true", help="print a JSON report (mapping, counts, bases, YAML) instead")
+    parser.add_argument("--accept-divergence", action="append", default=[], metavar="KEY",
+                        help="accept that Megatron builds this HF feature differently (repeatable; the file and "
+                             "the report say what it builds instead), e.g. rope_scaling_factor")
     parser.add_argument("--mcore-count", action="store_true",
                         help="also build the megatron-core model on the meta device (subprocess, imports torch)")
 
@@ -58,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
     from primus_tui.config import ConfigTree
     from primus_tui.hf import (default_base, fetch_config, map_config, model_shadow_warnings, param_count_from_fields,
                                param_count_from_hf, rank_bases, render_model_yaml, validate_fields)
+    from primus_tui.hf.implied import dead_keys
     from primus_tui.hf.writer import write_model_yaml
 
     tree = ConfigTree.at(args.primus_root)
     cfg = fetch_config(args.model, args.revision)
-    mapping = map_config(cfg)
+    mapping = map_config(cfg, accept=args.accept_divergence)
     if mapping.unsupported:
         raise HFError(f"{cfg.label}: cannot be expressed in Megatron fields: {mapping.unsupported_summary()}")
     name = check_name(args.name) if args.name else default_name(cfg)
@@ -73,8 +78,11 @@ def run(args: argparse.Namespace) -> int:
     candidates = [c for c in rank_bases(mapping, tree, quick=not args.json) if c.name != own_file]
     base = args.base or default_base(candidates)
     text = render_model_yaml(mapping, base, tree, name=name, hf=cfg)
+    base_data = tree.load_preset(base, "models", "megatron").data
 
-    diag: list[str] = []
+    diag: list[str] = [f"accepted divergence: {div.summary()}" for div in mapping.accepted]
+    diag += [f"dead key: {base}'s chain sets {d.key}: {d.value!r}, which Megatron never reads (the dest is {d.live}); "
+             f"the file sets {d.live}" for d in dead_keys(mapping, base_data)]
     hf_count, mc_count = param_count_from_hf(cfg.data), param_count_from_fields(mapping.fields)
     agree = "=" if hf_count.total == mc_count.total else "!="
     diag.append(f"parameters: {hf_count.total:,} (HF config) {agree} {mc_count.total:,} (Megatron fields)")
@@ -103,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             "model_type": mapping.model_type, "name": name, "base": base,
             "fields": mapping.fields, "hf_source": mapping.hf_source, "ignored": mapping.ignored,
             "unsupported": mapping.unsupported, "notes": mapping.notes,
+            "accepted_divergences": [dataclasses.asdict(d) for d in mapping.accepted],
             "params": {"hf": hf_count.total, "megatron": mc_count.total, "vocab_padding": mc_count.vocab_padding,
                        "megatron_core": mcore_total, "breakdown": mc_count.breakdown},
             "bases": [{"name": c.name, "option": c.option, "family_match": c.family_match, "reason": c.reason,

@@ -10,11 +10,11 @@ Pure core: never imports textual, torch or megatron. huggingface_hub is imported
     text = render_model_yaml(mapping, bases[0].name, tree, name="tinyllama_1.1B", hf=cfg)
 """
 
-from primus_tui.hf.audit import AuditResult, Divergence, audit_presets
+from primus_tui.hf.audit import AuditResult, PresetDivergence, audit_presets
 from primus_tui.hf.bases import BaseCandidate, default_base, rank_bases
 from primus_tui.hf.errors import HFError
 from primus_tui.hf.fetch import HFConfig, fetch_cached, fetch_config
-from primus_tui.hf.mapping import ModelMapping, map_config
+from primus_tui.hf.mapping import Divergence, ModelMapping, map_config
 from primus_tui.hf.mcore_count import megatron_param_count, megatron_param_counts
 from primus_tui.hf.params import ParamCount, padded_vocab_size, param_count_from_fields, param_count_from_hf
 from primus_tui.hf.render import render_model_yaml
@@ -30,6 +30,7 @@ __all__ = [
     "HFError",
     "ModelMapping",
     "ParamCount",
+    "PresetDivergence",
     "Problem",
     "audit_presets",
     "default_base",

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from primus_tui.config import ConfigError
 from primus_tui.hf.errors import HFError
-from primus_tui.hf.keys import DELIBERATE_KEYS, MEGATRON_DEFAULTS
-from primus_tui.hf.presets import ABSENT, RELATED, effective_values, preset_family, same
+from primus_tui.hf import megatron_facts as facts
+from primus_tui.hf.keys import DELIBERATE_KEYS
+from primus_tui.hf.presets import ABSENT, RELATED, effective_values, preset_family, same, with_defaults
 
 # tokenizer_model values in Primus presets that are not Hub repos, and the repo they mean.
 KNOWN_REPO_ALIASES = {
@@ -27,7 +28,9 @@ _FROM_ELSEWHERE = {"vocab_size": "from the tokenizer"}
 
 
 @dataclass(frozen=True)
-class Divergence:
+class PresetDivergence:
+    """A mapped key where the network Megatron builds from the preset differs from the HF model."""
+
     key: str
     preset_value: object
     hf_value: object
@@ -41,15 +44,15 @@ class AuditResult:
     preset: str
     repo_id: str | None
     status: str  # "ok" | "mismatch" | "skipped (not cached)" | "skipped (no HF repo)" | "skipped (tokenizer only)" | "skipped (not a causal LM)" | "error"
-    divergences: list[Divergence] = field(default_factory=list)
+    divergences: list[PresetDivergence] = field(default_factory=list)
     message: str = ""
 
     @property
-    def architecture(self) -> list[Divergence]:
+    def architecture(self) -> list[PresetDivergence]:
         return [d for d in self.divergences if d.kind == "architecture"]
 
     @property
-    def deliberate(self) -> list[Divergence]:
+    def deliberate(self) -> list[PresetDivergence]:
         return [d for d in self.divergences if d.kind == "deliberate"]
 
 
@@ -116,28 +119,39 @@ def audit_one(tree, name: str, repo: str | None = None) -> AuditResult:
     return AuditResult(name, repo, status, divergences, "; ".join(notes))
 
 
-def compare(mapping, preset_data: dict) -> list[Divergence]:
-    """Every mapped key whose effective preset value differs from the HF value."""
-    eff = effective_values({**MEGATRON_DEFAULTS, **preset_data})
+def compare(mapping, preset_data: dict) -> list[PresetDivergence]:
+    """Every mapped key whose effective preset value (what Megatron parses) differs from the HF value.
+
+    A preset key Megatron never reads (e.g. `norm_epsilon`, whose dest is `layernorm_epsilon`) is
+    left out of what Megatron parses, and the divergence it hides names it; the HF model's
+    inexpressible features (divergences) are listed as architecture mismatches too.
+    """
+    dead = facts.dead_keys(preset_data)
+    live = {k: v for k, v in preset_data.items() if k not in dead}
+    eff = effective_values(with_defaults(live, mapping.fields))
     hf_eff = effective_values(mapping.fields)
     n_layers = mapping.fields.get("num_layers")
-    out: list[Divergence] = []
+    out: list[PresetDivergence] = []
     for key, hf_value in mapping.fields.items():
         have = eff.get(key, ABSENT)
         if key in _FROM_ELSEWHERE and have in (None, ABSENT):
-            continue
-        if key == "rope_scaling_factor" and not hf_eff.get("use_rope_scaling") and not eff.get("use_rope_scaling"):
             continue
         if same(key, have, hf_eff.get(key, hf_value), n_layers):
             continue
         kind = "deliberate" if key in DELIBERATE_KEYS else "architecture"
         note = DELIBERATE_KEYS.get(key, "")
+        hidden = [k for k, live in dead.items() if live.suggestion == key]
+        if hidden:
+            note = "; ".join(f"the preset's {k}: {preset_data[k]!r} is dead (Megatron reads {key})" for k in hidden)
         if key == "max_position_embeddings":
             if have in (None, ABSENT):
                 note = "unset: Megatron uses seq_length"
             elif isinstance(have, int) and isinstance(hf_value, int):
                 note = "shorter context than the HF model" if have < hf_value else "longer context than the HF model"
-        out.append(Divergence(key, None if have is ABSENT else have, hf_value, mapping.hf_source.get(key, ""), kind, note))
+        out.append(PresetDivergence(key, None if have is ABSENT else have, hf_value, mapping.hf_source.get(key, ""), kind, note))
+    for div in mapping.divergences:
+        out.append(PresetDivergence(div.key, div.megatron_value, div.hf_value, div.hf_key, "architecture",
+                                    f"not expressible: Megatron builds {div.reason}"))
     return out
 
 

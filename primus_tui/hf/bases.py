@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from primus_tui.config import ConfigError
+from primus_tui.hf.implied import implied_values
 from primus_tui.hf.presets import ABSENT, RELATED, is_gpt_preset, preset_family, raw_value, same
 
 OPTION_A = "language_model.yaml"
@@ -31,7 +32,9 @@ def needed_overrides(fields: dict, base_data: dict) -> dict[str, tuple[object, o
     out: dict[str, tuple[object, object]] = {}
     for key, value in fields.items():
         have = raw_value(base_data, key)
-        if not same(key, have, value, n_layers):
+        # A key the chain leaves unset is written unless the HF value is null: the file then says
+        # what the network needs instead of leaning on a default nobody sees (absent reads as null).
+        if not same(key, have, value, n_layers) or (key not in base_data and value is not None):
             out[key] = (None if have is ABSENT else have, value)
     return out
 
@@ -56,7 +59,7 @@ def rank_bases(mapping, tree, *, quick: bool = False) -> list[BaseCandidate]:
         if not is_gpt_preset(data):
             continue
         fam = preset_family(name, data)
-        overrides = needed_overrides(mapping.fields, data)
+        overrides = needed_overrides(implied_values(mapping, data)[0], data)
         match = fam == family
         related = bool(fam) and not match and (RELATED.get(family) == fam or RELATED.get(fam) == family)
         if name == OPTION_A:

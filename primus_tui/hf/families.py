@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from primus_tui.hf.errors import HFError
 from primus_tui.hf.keys import COMMON_IGNORED
-from primus_tui.hf.mapping import Builder
+from primus_tui.hf import megatron_facts as facts
+from primus_tui.hf.builder import Builder
 from primus_tui.hf.moe_layers import freq_value
 
 _LLAMA_DEFAULTS = {
@@ -32,6 +33,9 @@ class Family:
     sliding: str | None = None  # "mistral" (always on) | "qwen" (use_sliding_window) | None
     moe: str | None = None  # "mixtral" | "qwen2_moe" | "qwen3_moe" | None
     mla: bool = False
+    # The config class's attribute_map: another spelling of a key -> the name these rules read
+    # (transformers 5 writes Qwen3-MoE's num_experts as num_local_experts; tests check the table).
+    aliases: dict[str, str] = field(default_factory=dict)
     verified: bool = True
     unsupported_why: str = ""
     # Unverified families only: still map the llama-shaped keys (so counts and audits can compare),
@@ -54,7 +58,7 @@ FAMILIES: dict[str, Family] = {
     "mixtral": Family("mixtral", {**_LLAMA_DEFAULTS, "rope_theta": 1e6, "rms_norm_eps": 1e-5, "sliding_window": None,
                                   "max_position_embeddings": 131072, "num_experts_per_tok": 2, "num_local_experts": 8,
                                   "router_aux_loss_coef": 0.001, "router_jitter_noise": 0.0},
-                      sliding="mistral", moe="mixtral"),
+                      sliding="mistral", moe="mixtral", aliases={"num_experts": "num_local_experts"}),
     "qwen2_moe": Family("qwen2_moe", {**_LLAMA_DEFAULTS, "max_position_embeddings": 32768, "use_sliding_window": False,
                                       "sliding_window": 4096, "max_window_layers": 28, "decoder_sparse_step": 1,
                                       "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
@@ -65,7 +69,7 @@ FAMILIES: dict[str, Family] = {
                                       "sliding_window": 4096, "max_window_layers": 28, "decoder_sparse_step": 1,
                                       "moe_intermediate_size": 768, "num_experts_per_tok": 8, "num_experts": 128,
                                       "norm_topk_prob": False, "router_aux_loss_coef": 0.001, "mlp_only_layers": []},
-                        qk_norm=True, sliding="qwen", moe="qwen3_moe"),
+                        qk_norm=True, sliding="qwen", moe="qwen3_moe", aliases={"num_local_experts": "num_experts"}),
     # DeepSeek: the defaults of the checkpoints' own configuration_deepseek.py (remote code), which
     # transformers' native DeepseekV2Config / DeepseekV3Config follow for the shared keys.
     "deepseek_v2": Family("deepseek_v2", {**_LLAMA_DEFAULTS, "first_k_dense_replace": 0, "moe_layer_freq": 1,
@@ -75,7 +79,8 @@ FAMILIES: dict[str, Family] = {
                                           "n_routed_experts": None, "num_experts_per_tok": None,
                                           "moe_intermediate_size": 1407, "kv_lora_rank": 512, "q_lora_rank": 1536,
                                           "qk_rope_head_dim": 64, "v_head_dim": 128, "qk_nope_head_dim": 128,
-                                          "num_nextn_predict_layers": 0, "rope_interleave": True}, mla=True),
+                                          "num_nextn_predict_layers": 0, "rope_interleave": True}, mla=True,
+                          aliases={"num_experts": "n_routed_experts"}),
     "deepseek_v3": Family("deepseek_v3", {**_LLAMA_DEFAULTS, "max_position_embeddings": 4096,
                                           "first_k_dense_replace": 3, "moe_layer_freq": 1,
                                           "routed_scaling_factor": 2.5, "topk_method": "noaux_tc", "n_group": 8,
@@ -84,7 +89,8 @@ FAMILIES: dict[str, Family] = {
                                           "n_routed_experts": 256, "num_experts_per_tok": 8,
                                           "moe_intermediate_size": 2048, "kv_lora_rank": 512, "q_lora_rank": 1536,
                                           "qk_rope_head_dim": 64, "v_head_dim": 128, "qk_nope_head_dim": 128,
-                                          "num_nextn_predict_layers": 0, "rope_interleave": True}, mla=True),
+                                          "num_nextn_predict_layers": 0, "rope_interleave": True}, mla=True,
+                          aliases={"num_local_experts": "n_routed_experts", "num_mtp_layers": "num_nextn_predict_layers"}),
     "phi3": Family("phi3", {**_LLAMA_DEFAULTS, "max_position_embeddings": 4096, "sliding_window": None, "rms_norm_eps": 1e-5,
                             "resid_pdrop": 0.0, "embd_pdrop": 0.0, "partial_rotary_factor": 1.0}, sliding="mistral"),
     "gemma": Family("gemma", {**_LLAMA_DEFAULTS, "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": True},
@@ -147,7 +153,7 @@ def map_family(data: dict) -> Builder:
     if fam is None:
         fam = Family(model_type, verified=False, best_effort=False,
                      unsupported_why=f"no verified mapping for model_type {model_type!r} (supported: {supported})")
-    b = Builder(data, model_type, fam.name, fam.defaults)
+    b = Builder(data, model_type, fam.name, fam.defaults, fam.aliases)
     if not fam.verified:
         b.unsupported("model_type", fam.unsupported_why)
     if not fam.best_effort:
@@ -195,8 +201,9 @@ def _size(b: Builder, fam: Family) -> tuple[int, int, int]:
 def _norm_and_act(b: Builder) -> None:
     mt = b.mapping.model_type
     b.set("normalization", "RMSNorm", f"model_type={mt} (RMSNorm)")
-    b.set("norm_epsilon", float(b.get("rms_norm_eps")), b.src("rms_norm_eps"))
-    b.set("apply_layernorm_1p", False, f"model_type={mt} (plain RMSNorm weight)")
+    # The dest Megatron reads (flag --norm-epsilon); a `norm_epsilon` key is dropped by Primus.
+    b.set("layernorm_epsilon", float(b.get("rms_norm_eps")), b.src("rms_norm_eps"))
+    b.set("layernorm_zero_centered_gamma", False, f"model_type={mt} (plain RMSNorm weight; flag --apply-layernorm-1p)")
     act = b.get("hidden_act")
     b.set("swiglu", True, b.src("hidden_act"))
     if act not in ("silu", "swish"):
@@ -302,7 +309,6 @@ def _rope(b: Builder, fam: Family) -> None:
         b.set("rotary_percent", 1.0, f"model_type={b.mapping.model_type} (full rotary)")
     b.set("rotary_interleaved", False, f"model_type={b.mapping.model_type} (rotate-half RoPE)")
     b.set("use_rope_scaling", False, rope.scaling_src)
-    b.set("rotary_seq_len_interpolation_factor", None, rope.scaling_src)
     rs = rope.scaling
     if not rs:
         return
@@ -313,22 +319,37 @@ def _rope(b: Builder, fam: Family) -> None:
     if kind == "default":
         return
     if kind == "llama3":
-        expected = {"low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
-        off = [f"{k}={rs.get(k)!r} (Megatron fixes {v})" for k, v in expected.items() if rs.get(k) != v]
-        if off:
-            b.unsupported(rope.scaling_src, "llama3 RoPE scaling with " + ", ".join(off))
-            return
-        b.set("use_rope_scaling", True, f"{rope.scaling_src}.rope_type=llama3")
-        b.set("rope_scaling_factor", float(rs.get("factor", 8.0)), f"{rope.scaling_src}.factor")
+        _llama3(b, rs, rope.scaling_src)
         return
     if kind == "linear":
-        b.set("rotary_seq_len_interpolation_factor", _num(rs.get("factor")), f"{rope.scaling_src}.factor (linear)")
+        # --rotary-seq-len-interpolation-factor parses, but gpt_builder never passes it to GPTModel.
+        fixed = facts.gpt_fixed("seq_len_interpolation_factor")
+        factor = rs.get("factor")
+        if factor != fixed and not (fixed is None and factor == 1):
+            b.diverge("rotary_seq_len_interpolation_factor", f"{rope.scaling_src}.factor", factor, fixed,
+                      f"RoPE with seq_len_interpolation_factor {fixed} (gpt_builders.py does not pass "
+                      "rotary_seq_len_interpolation_factor)")
         return
     if kind == "yarn":
         b.unsupported(rope.scaling_src, "rope_type 'yarn' on standard attention: not mapped (primus-tui maps YaRN for "
                                         "multi-latent attention only; the trainer builds rope or llama3 scaling)")
         return
     b.unsupported(rope.scaling_src, f"rope_type {kind!r}: no Megatron argument reproduces it for standard attention")
+
+
+def _llama3(b: Builder, rs: dict, at: str) -> None:
+    """llama3 scaling: Megatron builds it with GPTModel's fixed factor and _apply_scaling's fixed
+    frequencies (gpt_builder passes only rope_scaling=use_rope_scaling); other values diverge."""
+    fixed = float(facts.gpt_fixed("rope_scaling_factor"))
+    b.set("use_rope_scaling", True, f"{at}.rope_type=llama3 (factor {fixed:g}: GPTModel's fixed rope_scaling_factor)")
+    factor = rs.get("factor")
+    if not isinstance(factor, (int, float)) or float(factor) != fixed:
+        b.diverge("rope_scaling_factor", f"{at}.factor", factor, fixed, f"llama3 scaling with factor {fixed:g} "
+                  "(gpt_builders.py does not pass rope_scaling_factor)")
+    for key, value in facts.LLAMA3_FIXED.items():
+        if rs.get(key) != value:
+            b.diverge(f"rope_{key}", f"{at}.{key}", rs.get(key), value, f"llama3 scaling with {key} {value:g} "
+                      "(hard-coded in Megatron's RotaryEmbedding._apply_scaling)")
 
 
 def _sliding(b: Builder, fam: Family, layers: int) -> None:
@@ -452,7 +473,7 @@ def _moe(b: Builder, fam: Family, layers: int) -> None:
 
 # ---------------------------------------------------------------- DeepSeek V2/V3: MLA + MoE
 
-_MLA_BETA = {"beta_fast": 32, "beta_slow": 1}  # Megatron MLATransformerConfig defaults
+_MLA_BETA = {"beta_fast": 32, "beta_slow": 1}  # the HF DeepSeek YaRN defaults
 
 
 def _deepseek(b: Builder, fam: Family) -> None:
@@ -500,24 +521,30 @@ def _deepseek(b: Builder, fam: Family) -> None:
     b.set("rotary_percent", 1.0, f"model_type={mt}")
     b.set("rotary_interleaved", False, f"model_type={mt}")
     b.set("use_rope_scaling", False, f"model_type={mt} (MLA uses rope_type)")
-    b.set("rotary_seq_len_interpolation_factor", None, f"model_type={mt}")
     b.set("window_size", None, f"model_type={mt} (full attention)")
     rs, at = rope.scaling, rope.scaling_src
     kind = (rs.get("rope_type") or rs.get("type")) if isinstance(rs, dict) else None
     if rs and kind == "yarn":
         b.set("rope_type", "yarn", f"{at}.type=yarn")
         b.set("rotary_scaling_factor", float(rs.get("factor", 1.0)), f"{at}.factor")
-        b.set("original_max_position_embeddings", int(rs.get("original_max_position_embeddings", 4096)),
-              f"{at}.original_max_position_embeddings")
         b.set("mscale", float(rs.get("mscale", 1.0)), f"{at}.mscale")
         b.set("mscale_all_dim", float(rs.get("mscale_all_dim", 0.0)), f"{at}.mscale_all_dim")
-        for key, default in _MLA_BETA.items():
-            if key in rs and rs[key] != default:
-                b.unsupported(f"{at}.{key}", f"{rs[key]!r} differs from Megatron's fixed MLA YaRN {key}={default}")
+        hf_fixed = {"original_max_position_embeddings": 4096, **_MLA_BETA}  # the HF YaRN defaults
+        for key, fixed in facts.MLA_FIXED.items():
+            value = rs.get(key, hf_fixed[key])
+            if facts.is_dest(key):
+                b.set(key, value, f"{at}.{key}")
+            elif value != fixed:
+                b.diverge(f"mla_{key}", f"{at}.{key}", value, fixed, f"MLA YaRN with {key} {fixed:g} "
+                          "(MLATransformerConfig's default: no Megatron argument sets it)")
     elif rs:
         b.unsupported(at, f"rope_type {kind!r} with MLA: Megatron MLA supports rope and yarn only")
     else:
         b.set("rope_type", "rope", at + " (no scaling)")
+        # Megatron's MLA scales attention by yarn_get_mscale(rotary_scaling_factor, mscale_all_dim)^2
+        # whatever rope_type is; without YaRN the HF model uses 1/sqrt(q_head_dim): mscale 1.
+        b.set("rotary_scaling_factor", 1.0, at + " (no scaling: softmax scale 1/sqrt(q_head_dim))")
+        b.set("mscale_all_dim", 0.0, at + " (no scaling: softmax scale 1/sqrt(q_head_dim))")
 
     mtp = int(b.get("num_nextn_predict_layers") or 0)
     b.set("mtp_num_layers", mtp or None, b.src("num_nextn_predict_layers"))

@@ -11,13 +11,12 @@ FIELD_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("size", ("num_layers", "hidden_size", "ffn_hidden_size", "num_attention_heads",
               "group_query_attention", "num_query_groups", "kv_channels",
               "max_position_embeddings", "vocab_size")),
-    ("layers", ("normalization", "norm_epsilon", "apply_layernorm_1p", "swiglu",
+    ("layers", ("normalization", "layernorm_epsilon", "layernorm_zero_centered_gamma", "swiglu",
                 "untie_embeddings_and_output_weights", "add_bias_linear", "add_qkv_bias",
                 "qk_layernorm", "qk_l2_norm", "apply_residual_connection_post_layernorm",
                 "hidden_dropout", "attention_dropout", "init_method_std")),
     ("position embedding", ("position_embedding_type", "rotary_base", "rotary_percent",
-                            "rotary_interleaved", "rotary_seq_len_interpolation_factor",
-                            "use_rope_scaling", "rope_scaling_factor", "window_size")),
+                            "rotary_interleaved", "use_rope_scaling", "window_size")),
     ("multi-latent attention", ("multi_latent_attention", "q_lora_rank", "kv_lora_rank", "qk_head_dim",
                                 "qk_pos_emb_head_dim", "v_head_dim", "rope_type", "rotary_scaling_factor",
                                 "original_max_position_embeddings", "mscale", "mscale_all_dim")),
@@ -35,36 +34,22 @@ SECTION_OF: dict[str, str] = {k: name for name, keys in FIELD_SECTIONS for k in 
 # Keys written into the model YAML even when the base already has the same value: each one is a
 # trap of the manual recipe (a base that changes, or a value that only looks inherited).
 TRAP_KEYS: frozenset[str] = frozenset({
-    "group_query_attention", "num_query_groups", "normalization", "norm_epsilon", "swiglu",
+    "group_query_attention", "num_query_groups", "normalization", "layernorm_epsilon", "swiglu",
     "position_embedding_type", "rotary_base", "rotary_percent", "untie_embeddings_and_output_weights",
     "add_bias_linear", "add_qkv_bias", "hidden_dropout", "attention_dropout", "init_method_std",
     "vocab_size", "max_position_embeddings", "kv_channels",
 })
 
-# Megatron's value for a key a base file does not set (argparse / TransformerConfig default).
-MEGATRON_DEFAULTS: dict[str, object] = {
-    "window_size": None,
-    "mtp_num_layers": None,
-    "moe_shared_expert_gate": False,
-    "rope_type": None,
-    "qk_l2_norm": False,
-    "apply_layernorm_1p": False,
-    "rotary_interleaved": False,
-    "rotary_seq_len_interpolation_factor": None,
-    "apply_residual_connection_post_layernorm": False,
-    "use_rope_scaling": False,
-    "rope_scaling_factor": 8.0,
-    "moe_input_jitter_eps": None,
-    "moe_router_enable_expert_bias": False,
-    "moe_router_pre_softmax": False,
-    "moe_router_score_function": "softmax",
-    "moe_layer_freq": 1,
-    "moe_router_topk": 2,
-    "moe_aux_loss_coeff": 0.0,
-    "moe_router_load_balancing_type": "aux_loss",
-    "num_experts": None,
-    "multi_latent_attention": False,
-}
+# Network dests (registry status "network") no supported HF family has: the HF model implies
+# Megatron's default, so a base chain that sets one otherwise is overridden back (a test checks
+# each is a network dest). Parallelism, precision and kernel choices are not listed: they do not
+# change what the network computes.
+ABSENT_FEATURES: tuple[str, ...] = (
+    "squared_relu", "quick_geglu", "use_fused_weighted_squared_relu", "glu_linear_offset", "activation_func_clamp_value",
+    "softmax_type", "attention_output_gate", "window_attn_skip_freq", "no_rope_freq", "mrope_section",
+    "moe_latent_size", "use_mup", "experimental_attention_variant", "linear_attention_freq", "is_hybrid_model",
+    "qk_clip", "moe_apply_probs_on_input", "moe_expert_capacity_factor",
+)
 
 # Differences the audit treats as deliberate training/context choices, not architecture.
 DELIBERATE_KEYS: dict[str, str] = {

@@ -36,14 +36,16 @@ def param_count_from_hf(data: dict) -> ParamCount:
 
 
 def _hf_count(d: dict) -> ParamCount:
+    from primus_tui.hf.builder import canonical_keys
     from primus_tui.hf.families import FAMILIES
 
     mt = d["model_type"]
     fam = FAMILIES.get(mt)
     if fam is None or not fam.best_effort:
         raise HFError(f"config.json: cannot count parameters of model_type {mt!r} (no mapping for this family)")
-    # Keys config.json omits take the HF config class default (an explicit null stays null).
-    d = {**fam.defaults, **d}
+    # Alias spellings (transformers 5 writes num_local_experts for Qwen3-MoE) under the rules' name;
+    # keys config.json omits take the HF config class default (an explicit null stays null).
+    d = {**fam.defaults, **canonical_keys(d, fam.aliases)[0]}
     h, n_layers, vocab = d["hidden_size"], d["num_hidden_layers"], d["vocab_size"]
     tie = bool(d.get("tie_word_embeddings", mt in ("gemma", "gemma2")))
     bd: dict[str, int] = {}

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 
-from primus_tui.hf.keys import MEGATRON_DEFAULTS
+from primus_tui.hf import megatron_facts as facts
 from primus_tui.hf.moe_layers import expand_freq
-
-ABSENT = object()
+from primus_tui.hf.megatron_facts import ABSENT
 
 # Preset file-name prefix -> HF family it describes (longest prefix wins).
 _PRESET_PREFIXES: tuple[tuple[str, str], ...] = (
@@ -50,10 +49,19 @@ def is_gpt_preset(data: dict) -> bool:
 
 
 def raw_value(data: dict, key: str) -> object:
-    """The value Megatron receives: the preset's, else Megatron's default, else ABSENT."""
+    """The value Megatron receives: the preset's, else Megatron's argparse default, else ABSENT."""
     if key in data:
         return data[key]
-    return MEGATRON_DEFAULTS.get(key, ABSENT)
+    return facts.default(key)
+
+
+def with_defaults(data: dict, keys) -> dict:
+    """`data` plus Megatron's default for each of `keys` it leaves unset (what Megatron parses)."""
+    out = dict(data)
+    for key in keys:
+        if key not in out and (value := facts.default(key)) is not ABSENT:
+            out[key] = value
+    return out
 
 
 def effective_values(data: dict) -> dict:

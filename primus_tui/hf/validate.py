@@ -143,10 +143,10 @@ FIELD_VALIDATORS: dict[str, Validator] = {
     "rotary_base": positive_int(),
     **{k: boolean for k in (
         "group_query_attention", "swiglu", "untie_embeddings_and_output_weights", "add_bias_linear", "add_qkv_bias",
-        "qk_layernorm", "qk_l2_norm", "apply_layernorm_1p", "apply_residual_connection_post_layernorm",
+        "qk_layernorm", "qk_l2_norm", "layernorm_zero_centered_gamma", "apply_residual_connection_post_layernorm",
         "rotary_interleaved", "use_rope_scaling", "multi_latent_attention", "moe_shared_expert_gate",
         "moe_router_pre_softmax", "moe_router_enable_expert_bias")},
-    "norm_epsilon": float_range(0.0, 1.0, low_open=True, high_open=True),
+    "layernorm_epsilon": float_range(0.0, 1.0, low_open=True, high_open=True),
     "init_method_std": float_range(0.0, 1.0, low_open=True),
     "hidden_dropout": float_range(0.0, 1.0, high_open=True),
     "attention_dropout": float_range(0.0, 1.0, high_open=True),

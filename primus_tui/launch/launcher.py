@@ -123,6 +123,9 @@ def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved) -> list[str
              f"  model file    : {resolved.model_file or '<none>'}",
              f"  tokenizer     : {v.get('tokenizer_type')} {v.get('tokenizer_model')}",
              f"  overrides     : {' '.join(request.command.overrides) or '<none>'}"]
+    if resolved.dead_keys:
+        names = ", ".join(v.key for v in resolved.dead_keys)
+        lines.append(f"  not read      : {len(resolved.dead_keys)} keys Megatron ignores for this model: {names}")
     if plan.log_file is not None:
         lines.append(f"  log file      : {plan.log_file}")
     if plan.shown_env:

@@ -1,8 +1,20 @@
-"""Merged Megatron args -> megatron-core GPTModel architecture (pure Python, no torch).
+"""Merged Megatron args -> megatron-core GPTModel architecture, translated as Primus + Megatron-LM do.
 
-Mirrors Megatron's `core_transformer_config_from_args` and `gpt_builders.gpt_builder` for the
-fields a dense or MoE GPT needs, and rejects what this trainer cannot build (exit 2 naming the
-key) instead of silently training a different model.
+Pure Python, no torch. Each step mirrors the real code at the Megatron-LM commit Primus pins (the
+registry in primus_tui/megatron names it), so a key real Primus ignores is ignored here too:
+
+1. `megatron_args`: Primus's MegatronArgBuilder (every argparse default, overridden by the dests
+   the config sets) and its train runtime, which merges all params back onto `args`.
+2. `_validate_args`: the derivations of Megatron's `validate_args` that shape the network
+   (ffn_hidden_size for SwiGLU, kv_channels, moe_ffn_hidden_size, num_experts 0 -> None, ...).
+3. `core_transformer_config_kwargs`: `core_transformer_config_from_args`: every field of
+   TransformerConfig (MLATransformerConfig with multi_latent_attention) present on args, then
+   its explicit assignments (num_moe_experts, activation, num_query_groups, rope_type, ...).
+4. GPTModel keywords as `gpt_builders.gpt_builder` passes them; GPTModel parameters it does not
+   pass keep their defaults (`rope_scaling_factor` is always 8.0, whatever the YAML says).
+
+What this single-process trainer cannot build (parallelism, FP8, heterogeneous layers, ...) is
+rejected naming the key (exit 2) instead of silently training a different model.
 """
 
 from __future__ import annotations
@@ -13,72 +25,88 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from primus_tui.hf.moe_layers import expand_freq, parse_freq
+from primus_tui.megatron.registry import Registry, load_registry
 from primus_tui.trainer.errors import UnsupportedConfig
 
 POSITION_EMBEDDINGS = ("rope", "learned_absolute", "none")
 NORMALIZATIONS = ("RMSNorm", "LayerNorm")
 
-# TransformerConfig field <- merged Megatron arg, copied when the arg is set (not None).
-_DIRECT = {
-    "num_layers": "num_layers",
-    "hidden_size": "hidden_size",
-    "num_attention_heads": "num_attention_heads",
-    "ffn_hidden_size": "ffn_hidden_size",
-    "kv_channels": "kv_channels",
-    "layernorm_epsilon": "norm_epsilon",
-    "normalization": "normalization",
-    "qk_layernorm": "qk_layernorm",
-    "add_bias_linear": "add_bias_linear",
-    "add_qkv_bias": "add_qkv_bias",
-    "hidden_dropout": "hidden_dropout",
-    "attention_dropout": "attention_dropout",
-    "init_method_std": "init_method_std",
-    "apply_residual_connection_post_layernorm": "apply_residual_connection_post_layernorm",
-    "fp32_residual_connection": "fp32_residual_connection",
-    "layernorm_zero_centered_gamma": "apply_layernorm_1p",
-    "rotary_interleaved": "rotary_interleaved",
-    "attention_softmax_in_fp32": "attention_softmax_in_fp32",
-    "apply_query_key_layer_scaling": "apply_query_key_layer_scaling",
-}
-_MOE = {
-    "num_moe_experts": "num_experts",
-    "moe_ffn_hidden_size": "moe_ffn_hidden_size",
-    "moe_router_topk": "moe_router_topk",
-    "moe_layer_freq": "moe_layer_freq",
-    "moe_shared_expert_intermediate_size": "moe_shared_expert_intermediate_size",
-    "moe_shared_expert_gate": "moe_shared_expert_gate",
-    "moe_router_load_balancing_type": "moe_router_load_balancing_type",
-    "moe_router_score_function": "moe_router_score_function",
-    "moe_router_pre_softmax": "moe_router_pre_softmax",
-    "moe_router_topk_scaling_factor": "moe_router_topk_scaling_factor",
-    "moe_router_num_groups": "moe_router_num_groups",
-    "moe_router_group_topk": "moe_router_group_topk",
-    "moe_router_enable_expert_bias": "moe_router_enable_expert_bias",
-    "moe_router_dtype": "moe_router_dtype",
-    "moe_aux_loss_coeff": "moe_aux_loss_coeff",
-    "moe_z_loss_coeff": "moe_z_loss_coeff",
-    "moe_expert_capacity_factor": "moe_expert_capacity_factor",
-}
-# Merged arg -> value(s) this trainer cannot honour (parallelism and exotic variants).
+# TransformerConfig fields that only choose kernels, parallel layout, precision or initialisation:
+# the trainer sets them for the device it runs on (model.py); they never change the network's math.
+IMPLEMENTATION_FIELDS = frozenset({
+    "tensor_model_parallel_size", "pipeline_model_parallel_size", "virtual_pipeline_model_parallel_size",
+    "context_parallel_size", "expert_model_parallel_size", "expert_tensor_parallel_size", "sequence_parallel",
+    "pipeline_model_parallel_comm_backend", "hierarchical_context_parallel_sizes", "cp_comm_type",
+    "num_layers_in_first_pipeline_stage", "num_layers_in_last_pipeline_stage", "pipeline_model_parallel_layout",
+    "account_for_embedding_in_pipeline_split", "account_for_loss_in_pipeline_split",
+    "params_dtype", "pipeline_dtype", "bf16", "fp16", "autocast_dtype", "timers", "finalize_model_grads_func",
+    "grad_scale_func", "no_sync_func", "grad_sync_func", "param_sync_func", "deallocate_pipeline_outputs",
+    "batch_p2p_comm", "batch_p2p_sync", "use_ring_exchange_p2p", "overlap_p2p_comm", "variable_seq_lengths",
+    "use_cpu_initialization", "perform_initialization", "init_method", "output_layer_init_method",
+    "init_model_with_meta_device", "gradient_accumulation_fusion", "async_tensor_model_parallel_allreduce",
+    "bias_activation_fusion", "bias_dropout_fusion", "apply_rope_fusion", "masked_softmax_fusion",
+    "persist_layer_norm", "memory_efficient_layer_norm", "moe_grouped_gemm", "moe_use_legacy_grouped_gemm",
+    "moe_permute_fusion", "moe_router_fusion", "cross_entropy_loss_fusion", "cross_entropy_fusion_impl",
+    "transformer_impl", "attention_backend", "use_te_rng_tracker", "use_te_activation_func", "fused_single_qkv_rope",
+    "tp_comm_overlap", "tp_comm_bulk_wgrad", "tp_comm_bulk_dgrad", "tp_comm_overlap_ag", "tp_comm_overlap_rs",
+    "tp_comm_overlap_rs_dgrad", "tp_comm_split_ag", "tp_comm_split_rs", "tp_comm_atomic_ag", "tp_comm_atomic_rs",
+    "tp_comm_overlap_disable_qkv", "tp_comm_overlap_disable_fc1", "tp_comm_bootstrap_backend",
+    "cpu_offloading", "cpu_offloading_num_layers", "cpu_offloading_activations", "cpu_offloading_weights",
+    "cpu_offloading_double_buffering", "recompute_granularity", "recompute_method", "recompute_num_layers",
+    "recompute_modules", "distribute_saved_activations", "cuda_graph_impl", "cuda_graph_scope",
+    "cuda_graph_retain_backward_graph", "cuda_graph_use_single_mempool", "cuda_graph_warmup_steps",
+    "enable_cuda_graph", "external_cuda_graph", "config_logger_dir", "inference_sampling_seed",
+    "disable_parameter_transpose_cache", "wgrad_deferral_limit", "delay_wgrad_compute",
+    "moe_token_dispatcher_type", "moe_enable_deepep", "moe_flex_dispatcher_backend", "moe_deepep_num_sms",
+    "moe_hybridep_num_sms", "moe_shared_expert_overlap", "moe_per_layer_logging", "moe_router_force_load_balancing",
+    "moe_layer_recompute", "moe_upcycling_granularity", "calculate_per_token_loss", "barrier_with_L1_time",
+    "deterministic_mode", "num_microbatches_with_partial_activation_checkpoints", "fine_grained_activation_offloading",
+    "offload_modules", "min_offloaded_tensor_size", "mtp_loss_scaling_factor", "attention_softmax_in_fp32",
+    "apply_query_key_layer_scaling", "flash_decode", "use_kitchen", "use_kitchen_attention",
+    "kitchen_attention_backend", "quant_recipe", "symmetric_ar_type", "use_inference_optimized_layers",
+    "inference_rng_tracker", "mamba_num_groups", "is_hybrid_model", "use_mamba_mem_eff_path",
+    "rotary_interleaved_patch", "log_max_attention_logit", "qk_clip", "qk_clip_alpha", "qk_clip_threshold",
+    "moe_router_padding_for_fp8", "moe_router_padding_for_quantization", "fp8_param", "fp4_param",
+    "fp8_dot_product_attention", "fp8_multi_head_attention", "fp8_wgrad", "fp8_amax_history_len",
+    "fp8_amax_compute_algo", "fp8_margin", "fp8_interval", "fp8_recipe", "fp4_recipe", "first_last_layers_bf16",
+    "num_layers_at_start_in_bf16", "num_layers_at_end_in_bf16", "use_fused_weighted_squared_relu",
+    "moe_router_dtype", "disable_bf16_reduced_precision_matmul", "hetereogenous_dist_checkpoint",
+})
+
+# Merged arg -> values this trainer can honour (a single process per rank, data parallel only).
 _MUST_BE = {
     "tensor_model_parallel_size": (1, None),
     "pipeline_model_parallel_size": (1, None),
     "context_parallel_size": (1, None),
     "expert_model_parallel_size": (1, None),
     "virtual_pipeline_model_parallel_size": (None,),
-    "multi_latent_attention": (False, None),
     "qk_l2_norm": (False, None),
     "fp8": (None, False),
+    "fp4": (None, False),
     "fp16": (False, None),
     "reset_attention_mask": (False, None),
     "heterogeneous_layers_config_path": (None,),
+    "hybrid_layer_pattern": (None,),
+    "experimental_attention_variant": (None,),
+    "spec": (None,),
+    "use_legacy_models": (False, None),
+    "yaml_cfg": (None,),
     "mtp_num_layers": (None, 0),
+    "init_method_xavier_uniform": (False, None),
+    "kitchen_config_file": (None,),
+    "kitchen_recipe_number": (None,),
+    "te_precision_config_file": (None,),
+    "moe_latent_size": (None,),
 }
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """Everything needed to build the GPTModel; `activation` is a name so this stays torch-free."""
+    """Everything needed to build the GPTModel; `activation` is a name so this stays torch-free.
+
+    `config` holds the TransformerConfig keywords exactly as core_transformer_config_from_args
+    computes them (minus the implementation-only fields, which the trainer sets per device).
+    """
 
     config: dict[str, Any]
     activation: str  # "silu" (gated: SwiGLU), "gelu", "squared_relu", "quick_gelu"
@@ -92,6 +120,8 @@ class Architecture:
     rope_scaling: bool
     rope_scaling_factor: float
     tied_embeddings: bool
+    multi_latent_attention: bool = False
+    explicit_keys: frozenset[str] = frozenset()  # config keys the YAML set (the rest are Megatron's defaults)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -113,6 +143,29 @@ def padded_vocab_size(vocab_size: int, divisible_by: int | None, tensor_parallel
     return int(math.ceil(vocab_size / multiple) * multiple)
 
 
+def _literal_default(spec: Any) -> tuple[bool, Any]:
+    """(True, value) for a JSON default; (False, None) for one the registry keeps as source text."""
+    default = spec.default
+    if isinstance(default, dict) and set(default) == {"expr"}:
+        return False, None
+    return True, default
+
+
+def megatron_args(values: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
+    """Primus's `args`: argparse defaults < the config's dests, then every param merged back on top.
+
+    Defaults that are expressions in Megatron's source (enums, callables) are left out: the
+    dataclass default of the installed megatron-core applies for them, as it would for Megatron.
+    """
+    args: dict[str, Any] = {}
+    for dest, spec in registry.args.items():
+        known, default = _literal_default(spec)
+        if known:
+            args[dest] = default
+    args.update(values)
+    return args
+
+
 def _int(values: Mapping[str, Any], key: str, *, required: bool = True, minimum: int = 1) -> int | None:
     value = values.get(key)
     if value is None:
@@ -124,26 +177,70 @@ def _int(values: Mapping[str, Any], key: str, *, required: bool = True, minimum:
     return value
 
 
-def _check_supported(values: Mapping[str, Any]) -> None:
+def _check_supported(args: Mapping[str, Any]) -> None:
     for key, allowed in _MUST_BE.items():
-        if values.get(key) not in allowed:
+        if args.get(key) not in allowed:
             shown = " or ".join("null" if a is None else str(a).lower() for a in allowed)
-            raise UnsupportedConfig(key, f"{values.get(key)!r} is not supported by primus-tui's trainer (expected {shown})")
-    if (values.get("model_type") or "gpt") != "gpt":
-        raise UnsupportedConfig("model_type", f"{values.get('model_type')!r} is not supported (only gpt)")
-    for key in ("squared_relu", "quick_geglu", "openai_gelu"):
-        if values.get(key) and values.get("swiglu"):
-            raise UnsupportedConfig(key, "cannot be combined with swiglu")
+            raise UnsupportedConfig(key, f"{args.get(key)!r} is not supported by primus-tui's trainer (expected {shown})")
+    if (args.get("model_type") or "gpt") != "gpt":
+        raise UnsupportedConfig("model_type", f"{args.get('model_type')!r} is not supported (only gpt)")
+    for key in ("squared_relu", "quick_geglu"):
+        if args.get(key) and args.get("swiglu"):
+            raise UnsupportedConfig(key, "cannot be combined with swiglu (Megatron asserts not args.swiglu)")
 
 
-def _activation(values: Mapping[str, Any]) -> tuple[str, bool]:
-    if values.get("swiglu"):
-        return "silu", True
-    if values.get("squared_relu"):
-        return "squared_relu", False
-    if values.get("quick_geglu"):
-        return "quick_gelu", True
-    return "gelu", False
+def _validate_args(args: dict[str, Any]) -> None:
+    """The network-shaping derivations and checks of Megatron's `validate_args`, in its order."""
+    for key in ("num_layers", "hidden_size", "num_attention_heads", "max_position_embeddings"):
+        _int(args, key)
+    if args.get("ffn_hidden_size") is None:
+        hidden = args["hidden_size"]
+        args["ffn_hidden_size"] = int((4 * hidden * 2 / 3) / 64) * 64 if args.get("swiglu") else 4 * hidden
+    if args.get("kv_channels") is None:
+        if args["hidden_size"] % args["num_attention_heads"]:
+            raise UnsupportedConfig("num_attention_heads", f"{args['num_attention_heads']} does not divide "
+                                                           f"hidden_size {args['hidden_size']} (set kv_channels)")
+        args["kv_channels"] = args["hidden_size"] // args["num_attention_heads"]
+    seq = args.get("seq_length")
+    if seq is not None and args["max_position_embeddings"] < seq:
+        raise UnsupportedConfig("max_position_embeddings", f"({args['max_position_embeddings']}) must be greater "
+                                                           f"than or equal to seq_length ({seq})")
+    if args.get("use_rotary_position_embeddings"):
+        args["position_embedding_type"] = "rope"
+    if args.get("num_experts") == 0:
+        args["num_experts"] = None
+    if args.get("num_experts") is not None and args.get("moe_ffn_hidden_size") is None:
+        args["moe_ffn_hidden_size"] = args["ffn_hidden_size"]
+    for key in ("moe_router_load_balancing_type", "moe_aux_loss_coeff"):
+        if isinstance(args.get(key), list) and len(args[key]) == 1:
+            args[key] = args[key][0]
+
+
+def _activation(args: Mapping[str, Any]) -> tuple[str, bool]:
+    """core_transformer_config_from_args: swiglu, then squared_relu / quick_geglu override it."""
+    activation, gated = "gelu", False
+    if args.get("swiglu"):
+        activation, gated = "silu", True
+    if args.get("squared_relu"):
+        activation = "squared_relu"
+    elif args.get("quick_geglu"):
+        activation, gated = "quick_gelu", True
+    return activation, gated
+
+
+def core_transformer_config_kwargs(args: Mapping[str, Any], registry: Registry) -> dict[str, Any]:
+    """`core_transformer_config_from_args` without the callables (activation is chosen in model.py)."""
+    config_class = "MLATransformerConfig" if args.get("multi_latent_attention") else "TransformerConfig"
+    kwargs = {name: args[name] for name in registry.config_fields(config_class) if name in args}
+    kwargs["num_moe_experts"] = args.get("num_experts")
+    kwargs["rotary_interleaved"] = args.get("rotary_interleaved")
+    kwargs["num_query_groups"] = args.get("num_query_groups") if args.get("group_query_attention") else None
+    if args.get("rope_type") is None:
+        kwargs.pop("rope_type", None)
+    elif not args.get("multi_latent_attention") and args["rope_type"] != "rope":
+        raise UnsupportedConfig("rope_type", f'common attention only supports rope_type "rope", got {args["rope_type"]!r}')
+    kwargs["moe_latent_size"] = args.get("moe_latent_size")
+    return {k: v for k, v in kwargs.items() if k not in IMPLEMENTATION_FIELDS}
 
 
 def _moe_layer_pattern(value: Any, num_layers: int) -> list[int]:
@@ -155,95 +252,82 @@ def _moe_layer_pattern(value: Any, num_layers: int) -> list[int]:
     return flags
 
 
-def _sliding_window(values: Mapping[str, Any], num_layers: int) -> dict[str, Any]:
-    """window_size [left, right] (-1 = unbounded) and window_attn_skip_freq, checked for the SDPA attention."""
-    window = values.get("window_size")
-    if window is None:
-        return {}
-    if (not isinstance(window, (list, tuple)) or len(window) != 2
-            or not all(isinstance(w, int) and not isinstance(w, bool) and w >= -1 for w in window)):
-        raise UnsupportedConfig("window_size", f"expected [left, right] integers >= -1, got {window!r}")
-    out: dict[str, Any] = {"window_size": (int(window[0]), int(window[1]))}
-    skip = values.get("window_attn_skip_freq")
-    if skip is not None:
-        parsed = parse_freq(skip)
-        ok = (isinstance(parsed, int) and not isinstance(parsed, bool) and parsed >= 1) or (
-            isinstance(parsed, list) and len(parsed) == num_layers and all(v in (0, 1) for v in parsed))
-        if not ok:
-            raise UnsupportedConfig("window_attn_skip_freq", f"{skip!r} is not an integer >= 1 or a list of "
-                                                             f"{num_layers} 0/1 flags")
-        out["window_attn_skip_freq"] = parsed
-    return out
+def _check_network(config: dict[str, Any]) -> list[str]:
+    """Shape checks with the key named, before megatron-core's own asserts; returns warnings."""
+    warnings: list[str] = []
+    heads = config["num_attention_heads"]
+    groups = config.get("num_query_groups")
+    if groups is not None:
+        _int(config, "num_query_groups")
+        if heads % groups:
+            raise UnsupportedConfig("num_query_groups", f"{groups} does not divide num_attention_heads {heads}")
+    if config.get("normalization") not in NORMALIZATIONS:
+        raise UnsupportedConfig("normalization", f"{config.get('normalization')!r} is not supported "
+                                                 "(use RMSNorm or LayerNorm)")
+    if config.get("num_moe_experts"):
+        _int(config, "num_moe_experts")
+        if config.get("moe_layer_freq") is not None:
+            config["moe_layer_freq"] = _moe_layer_pattern(config["moe_layer_freq"], config["num_layers"])
+    window = config.get("window_size")
+    if window is not None:
+        if (not isinstance(window, (list, tuple)) or len(window) != 2
+                or not all(isinstance(w, int) and not isinstance(w, bool) and w >= -1 for w in window)):
+            raise UnsupportedConfig("window_size", f"expected [left, right] integers >= -1, got {window!r}")
+        config["window_size"] = (int(window[0]), int(window[1]))
+        skip = config.get("window_attn_skip_freq")
+        if skip is not None:
+            parsed = parse_freq(skip)
+            ok = (isinstance(parsed, int) and not isinstance(parsed, bool) and parsed >= 1) or (
+                isinstance(parsed, list) and len(parsed) == config["num_layers"] and all(v in (0, 1) for v in parsed))
+            if not ok:
+                raise UnsupportedConfig("window_attn_skip_freq", f"{skip!r} is not an integer >= 1 or a list of "
+                                                                 f"{config['num_layers']} 0/1 flags")
+            config["window_attn_skip_freq"] = parsed
+    return warnings
 
 
-def architecture(values: Mapping[str, Any], vocab_size: int | None = None) -> Architecture:
+def architecture(values: Mapping[str, Any], vocab_size: int | None = None,
+                 registry: Registry | None = None) -> Architecture:
     """Translate merged args into an Architecture; raise UnsupportedConfig naming the bad key.
 
     `vocab_size` is the tokenizer's size when one was found; else the config's `vocab_size`.
     """
-    _check_supported(values)
-    warnings: list[str] = []
-    layers = _int(values, "num_layers")
-    hidden = _int(values, "hidden_size")
-    heads = _int(values, "num_attention_heads")
-    kv_channels = _int(values, "kv_channels", required=False)
-    if kv_channels is None and hidden % heads:
-        raise UnsupportedConfig("num_attention_heads", f"{heads} does not divide hidden_size {hidden} (set kv_channels)")
-    groups = None
-    if values.get("group_query_attention"):
-        groups = _int(values, "num_query_groups")
-        if heads % groups:
-            raise UnsupportedConfig("num_query_groups", f"{groups} does not divide num_attention_heads {heads}")
-    normalization = values.get("normalization") or "LayerNorm"
-    if normalization not in NORMALIZATIONS:
-        raise UnsupportedConfig("normalization", f"{normalization!r} is not supported (use RMSNorm or LayerNorm)")
-    position = values.get("position_embedding_type") or "learned_absolute"
+    registry = registry or load_registry()
+    args = megatron_args(values, registry)
+    _check_supported(args)
+    _validate_args(args)
+    position = args.get("position_embedding_type") or "learned_absolute"
     if position not in POSITION_EMBEDDINGS:
         raise UnsupportedConfig("position_embedding_type", f"{position!r} is not supported (use rope or learned_absolute)")
-    rotary_percent = float(1.0 if values.get("rotary_percent") is None else values["rotary_percent"])
+    rotary_percent = float(1.0 if args.get("rotary_percent") is None else args["rotary_percent"])
     if position == "rope" and not 0.0 < rotary_percent <= 1.0:
         raise UnsupportedConfig("rotary_percent", f"must be in (0, 1], got {rotary_percent!r}")
-    if values.get("rope_type") not in (None, "rope"):
-        raise UnsupportedConfig("rope_type", f"{values.get('rope_type')!r} is not supported (use rope)")
 
-    config: dict[str, Any] = {}
-    for target, key in _DIRECT.items():
-        if values.get(key) is not None:
-            config[target] = values[key]
-    config.update(num_layers=layers, hidden_size=hidden, num_attention_heads=heads, num_query_groups=groups,
-                  normalization=normalization)
-    if values.get("num_experts"):
-        _int(values, "num_experts")
-        for target, key in _MOE.items():
-            if values.get(key) is not None:
-                config[target] = values[key]
-        if values.get("moe_layer_freq") is not None:
-            config["moe_layer_freq"] = _moe_layer_pattern(values["moe_layer_freq"], layers)
-        if values.get("moe_grouped_gemm"):
-            warnings.append("moe_grouped_gemm: grouped GEMM needs Transformer Engine; using the sequential expert MLP")
-    config.update(_sliding_window(values, layers))
-    activation, gated = _activation(values)
+    config = core_transformer_config_kwargs(args, registry)
+    warnings = _check_network(config)
+    if args.get("moe_grouped_gemm") and config.get("num_moe_experts"):
+        warnings.append("moe_grouped_gemm: grouped GEMM needs Transformer Engine; using the sequential expert MLP")
+    activation, gated = _activation(args)
 
-    vocab = vocab_size if vocab_size is not None else _int(values, "vocab_size", required=False)
+    vocab = vocab_size if vocab_size is not None else _int(args, "vocab_size", required=False)
     padded = None
     if vocab is not None:
-        padded = padded_vocab_size(vocab, values.get("make_vocab_size_divisible_by", 128),
-                                   values.get("tensor_model_parallel_size", 1))
-    max_positions = values.get("max_position_embeddings") or values.get("seq_length")
-    if max_positions is None:
-        raise UnsupportedConfig("max_position_embeddings", "is required (or seq_length)")
+        padded = padded_vocab_size(vocab, args.get("make_vocab_size_divisible_by"),
+                                   args.get("tensor_model_parallel_size", 1))
     return Architecture(
         config=config,
         activation=activation,
         gated=gated,
         vocab_size=vocab,
         padded_vocab_size=padded,
-        max_sequence_length=int(max_positions),
+        max_sequence_length=int(args["max_position_embeddings"]),
         position_embedding_type=position,
         rotary_percent=rotary_percent,
-        rotary_base=float(values.get("rotary_base") or 10000),
-        rope_scaling=bool(values.get("use_rope_scaling")),
-        rope_scaling_factor=float(values.get("rope_scaling_factor") or 8.0),
-        tied_embeddings=not values.get("untie_embeddings_and_output_weights", False),
+        rotary_base=float(args.get("rotary_base") or 10000),
+        rope_scaling=bool(args.get("use_rope_scaling")),
+        rope_scaling_factor=float(registry.gpt_fixed["rope_scaling_factor"]),
+        tied_embeddings=not args.get("untie_embeddings_and_output_weights", False),
+        multi_latent_attention=bool(args.get("multi_latent_attention")),
+        explicit_keys=frozenset(k for k in config if k in values),
         warnings=warnings,
     )

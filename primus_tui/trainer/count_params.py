@@ -6,9 +6,9 @@ meta device (no memory, no init kernels) with the local layer specs, and prints
 import for many models). `total` includes the vocabulary padding rows. Used by `primus_tui.hf.megatron_param_count`
 to check the analytic counts; run in a subprocess so the UI never imports torch.
 
-Models the trainer can train (dense or MoE GPT: no MLA, no MTP) are built with the trainer's
+Models the trainer can train (dense, MoE or MLA GPT; no MTP) are built with the trainer's
 own builder (`primus_tui.trainer.arch` + `model`), so the count is exactly the model
-`primus-cli` trains and prints in its banner. Others (MLA, MTP) use a
+`primus-cli` trains and prints in its banner. Others (MTP) use a
 generic path following Megatron's `core_transformer_config_from_args` and `gpt_builder` for the
 model-shape fields; anything else in the input is ignored (it cannot change the count).
 """
@@ -94,7 +94,7 @@ def _stub_core_attention():
 
 def _trainer_builder_count(fields: dict) -> dict | None:
     """Count with the trainer's builder, or None when the trainer would not build this model."""
-    if fields.get("multi_latent_attention") or fields.get("mtp_num_layers"):
+    if fields.get("mtp_num_layers"):
         return None
     import torch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from megatron.core.models.gpt import GPTModel
 from megatron.core.models.gpt.gpt_layer_specs import get_gpt_decoder_block_spec
-from megatron.core.transformer import TransformerConfig
+from megatron.core.transformer import MLATransformerConfig, TransformerConfig
 from megatron.core.transformer.transformer_block import TransformerBlockSubmodules
 
 from primus_tui.trainer.arch import Architecture
@@ -31,9 +32,24 @@ def _activation(name: str):
     return F.gelu
 
 
+def _installed_kwargs(arch: Architecture, config_class: type) -> dict:
+    """The Architecture's keywords that the installed megatron-core knows.
+
+    A field the pinned Megatron-LM has but this megatron-core lacks is dropped while it holds
+    Megatron's default; set by the YAML, it is an error (the network would silently differ).
+    """
+    known = {f.name for f in dataclasses.fields(config_class)}
+    missing = sorted(k for k in arch.config if k not in known and k in arch.explicit_keys)
+    if missing:
+        raise UnsupportedConfig(missing[0], f"is not a {config_class.__name__} field of the installed megatron-core")
+    return {k: v for k, v in arch.config.items() if k in known}
+
+
 def transformer_config(arch: Architecture, *, bf16: bool, cpu_init: bool, initialize: bool = True) -> TransformerConfig:
-    """TransformerConfig with the fused kernels that need Apex/TE switched off."""
-    kwargs = dict(arch.config)
+    """TransformerConfig (MLATransformerConfig with multi-latent attention), as Megatron-LM builds it,
+    with the kernels that need Apex/TE switched off (implementation only, same math)."""
+    config_class = MLATransformerConfig if arch.multi_latent_attention else TransformerConfig
+    kwargs = _installed_kwargs(arch, config_class)
     kwargs.update(
         activation_func=_activation(arch.activation),
         gated_linear_unit=arch.gated,
@@ -49,11 +65,12 @@ def transformer_config(arch: Architecture, *, bf16: bool, cpu_init: bool, initia
         gradient_accumulation_fusion=False,
         persist_layer_norm=False,
         moe_grouped_gemm=False,
+        transformer_impl="local",
     )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return TransformerConfig(**kwargs)
+            return config_class(**kwargs)
     except (AssertionError, ValueError, TypeError) as exc:
         raise UnsupportedConfig("model", f"megatron-core rejected the architecture: {exc}") from exc
 
@@ -82,7 +99,25 @@ class ParamCount:
         return self.total - self.embedding
 
 
+def _mla_without_transformer_engine() -> None:
+    """Let megatron-core's MLA run on the local spec without Transformer Engine (and on a CPU).
+
+    Without TE, megatron-core leaves MagicMock placeholders for the TE linear classes, which MLA
+    passes to isinstance(); and YarnRotaryEmbedding moves its buffers to torch.cuda.current_device()
+    at the first forward. Neither changes the math; both only need a CPU-safe stand-in.
+    """
+    from megatron.core.transformer import multi_latent_attention as mla_module
+
+    if not isinstance(getattr(mla_module, "TELinear", None), type):
+        mla_module.HAVE_TE = False
+    if not torch.cuda.is_available():
+        torch.cuda.current_device = lambda: "cpu"
+
+
 def build_gpt(arch: Architecture, config: TransformerConfig) -> GPTModel:
+    """GPTModel with the keywords gpt_builders.gpt_builder passes; the rest keep GPTModel's defaults."""
+    if arch.multi_latent_attention:
+        _mla_without_transformer_engine()
     if arch.padded_vocab_size is None:
         raise UnsupportedConfig("vocab_size", "is required when no tokenizer is available")
     with warnings.catch_warnings():

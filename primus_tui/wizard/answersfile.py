@@ -82,6 +82,10 @@ def render_answers(answers: Answers) -> str:
     ]
     _mapping(lines, "", "architecture", a.architecture)
     lines += [
+        "# HF settings Megatron cannot express, accepted by name (e.g. rope_scaling_factor)",
+        f"accept_divergences: {_v(list(a.accept_divergences))}",
+        "# keys that are no Megatron argument on purpose (else an unknown key is an error)",
+        f"primus_only_keys: {_v(list(a.primus_only_keys))}",
         "",
         "experiment:",
         f"  file: {_v(exp.file)}  # under {EXPERIMENT_DIR}/",

@@ -57,6 +57,10 @@ def build_checklist(s: "WizardState", plan: "Plan | None" = None) -> list[Checkl
 
     name = s.name or "<name>"
     step2 = _file_reason(plan, "model", blocked)
+    accepted = s.mapping.accepted if s.mapping is not None else []
+    if accepted:
+        named = "; ".join(f"{d.key}: {d.summary()}" for d in accepted)
+        step2 = (step2[0], f"{step2[1]}; accepted divergence: {named}")
     step3 = _file_reason(plan, "experiment", blocked)
 
     exp = str(s.experiment_rel) if s.experiment_rel else "<experiment>"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from primus_tui.megatron.liveness import classify_key
 from primus_tui.wizard.problems import Problem, did_you_mean
 from primus_tui.wizard.schema import describe, expected, kind_ok, type_problem
 
@@ -24,6 +25,8 @@ def check_state(s: "WizardState") -> list[Problem]:
     tree, tree_problem = s._tree
     if tree_problem is not None:
         out.append(tree_problem)
+    elif s._registry[1] is not None:
+        out.append(s._registry[1])
     mapping, mapping_problem = s._mapping
     if mapping_problem is not None:
         out.append(mapping_problem)
@@ -97,7 +100,17 @@ def _check_key(s: "WizardState", section: str, key: str, value: object, out: lis
     from primus_tui.wizard.state import OVERRIDE_RULES
 
     path = f"{section}.{key}"
-    if key not in s.known_keys:
+    if key in s.answers.primus_only_keys:
+        pass  # named by the user as a key only Primus (a patch) reads: not checked against Megatron
+    elif s.registry is not None:
+        verdict = classify_key(key, s.registry, model_type=_str(s.effective("model_type")),
+                               mla=bool(s.effective("multi_latent_attention")))
+        if verdict.dead:
+            hint = f" (did you mean {verdict.suggestion!r}?)" if verdict.suggestion else ""
+            what = "unknown Megatron key" if verdict.status == "unknown" else f"inert key, {verdict.reason}"
+            out.append(Problem(path, what + hint))
+            return
+    elif key not in s.known_keys:
         out.append(Problem(path, "unknown Megatron key" + did_you_mean(key, s.known_keys)))
         return
     rule = OVERRIDE_RULES.get(key)
@@ -116,6 +129,10 @@ def _check_key(s: "WizardState", section: str, key: str, value: object, out: lis
             out.append(Problem(path, f"expected {expected(kinds)} (like the preset's {ref!r}), got {describe(value)}"))
             return
     _check_validator(key, value, path, out)
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _kinds_like(ref: object) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ diagnostics (errors, warnings, and the launch log under `--json`). Exit codes: 0
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -62,6 +63,8 @@ class Report:
     architecture: dict = field(default_factory=dict)
     architecture_checked: bool = False
     pinned_overrides: dict = field(default_factory=dict)
+    dead_keys: list[dict] = field(default_factory=list)  # merged keys Megatron will not read
+    accepted_divergences: list[dict] = field(default_factory=list)  # HF settings Megatron builds otherwise
     launch: dict = field(default_factory=lambda: {"mode": "none", "command": None, "exit_code": None})
     checklist: list[dict] = field(default_factory=list)
     saved_answers: str | None = None
@@ -151,6 +154,8 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     if count is not None:
         report.param_count = {k: v for k, v in count.__dict__.items()}
     report.pinned_overrides = state.pinned()
+    accepted = state.mapping.accepted if state.mapping is not None else []
+    report.accepted_divergences = [dataclasses.asdict(d) for d in accepted]
     for key, value in state.pinned().items():
         _warn(report, err, f"{key}: {state.answers.experiment.config} sets {state.module_values[key]!r}, which beats "
                            f"the model file; the experiment repeats {key}: {value!r} under overrides")
@@ -160,6 +165,8 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
         out.write(plan.render())
         if count is not None:
             print(f"parameters: {count.total:,}", file=out)
+        for d in accepted:
+            print(f"accepted divergence {d.key}: {d.summary()}", file=out)
 
     if opts.save_answers is not None:
         path = Path(opts.save_answers)
@@ -232,6 +239,17 @@ def _report_resolution(state: WizardState, res, report: Report, out: IO[str], er
             _warn(report, err, f"shadowed: {s.key}: model preset {s.model_value!r} ({s.model_source}) loses to "
                                f"module preset {s.module_value!r} ({s.module_source}); set experiment.overrides.{s.key} "
                                "to choose")
+    report.dead_keys = [r.to_dict() for r in res.dead_keys]
+    ours = [str(p) for p in (state.model_rel, state.experiment_rel) if p is not None]
+    inherited = 0
+    for r in res.dead_keys:
+        if r.source is not None and any(str(r.source.file or "").endswith(o) for o in ours):
+            _warn(report, err, f"dead key: {r.line()}")
+        else:
+            inherited += 1
+    if inherited and text:
+        print(f"note: {inherited} keys inherited from Primus presets are not read by Megatron for this model "
+              f"(listed by `primus-tui resolve --liveness {state.experiment_rel}`)", file=out)
     if text and not res.mismatches:
         where = "planned files (not written)" if res.staged else "written files"
         print(f"resolved: the {where} give the asked architecture ({len(arch)} keys checked)", file=out)

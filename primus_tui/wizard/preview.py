@@ -19,6 +19,8 @@ from pathlib import Path
 from primus_tui.config import ConfigTree, Shadowed, resolve_experiment
 from primus_tui.config.source import Source
 from primus_tui.config.tree import FRAMEWORK_DIRS
+from primus_tui.megatron.registry import registry_for_root
+from primus_tui.megatron.report import KeyReport, key_reports
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,12 @@ class Resolution:
     chain: tuple[str, ...]  # files read, bases first, relative to the tree root
     staged: bool = False  # True: resolved from a temporary overlay (nothing written yet)
     mismatches: dict[str, tuple[object, object]] = field(default_factory=dict)  # key -> (asked, resolved)
+    keys: dict[str, KeyReport] = field(default_factory=dict)  # top-level key -> what Megatron does with it
+
+    @property
+    def dead_keys(self) -> list[KeyReport]:
+        """Keys of the merged chain that Megatron (through Primus) will not read: inert or unknown."""
+        return [r for r in self.keys.values() if r.liveness.dead]
 
 
 @dataclass(frozen=True)
@@ -94,10 +102,13 @@ def resolve(tree: ConfigTree, exp_rel: Path, module: str) -> Resolution:
     stage_root = tree.stage_configs.parent.parent if staged else tree.root
     resolved = resolve_experiment(stage_root / exp_rel, tree).module(module)
     chain = tuple(_rel(p, stage_root, tree.root) for p in resolved.chain)
+    registry = registry_for_root(tree.root)
     if not staged:
-        return Resolution(resolved.values, resolved.sources, list(resolved.shadowed), chain)
+        keys = key_reports(resolved.values, resolved.sources, registry, tree.root, tree.configs_dir)
+        return Resolution(resolved.values, resolved.sources, list(resolved.shadowed), chain, keys=keys)
     old, new = _show_root(stage_root), _show_root(tree.root)
     sources = _remap(resolved.sources, old, new)
+    keys = key_reports(resolved.values, sources, registry, tree.root, tree.configs_dir)
     shadowed = [
         dataclasses.replace(
             s,
@@ -107,7 +118,7 @@ def resolve(tree: ConfigTree, exp_rel: Path, module: str) -> Resolution:
         )
         for s in resolved.shadowed
     ]
-    return Resolution(resolved.values, sources, shadowed, chain, staged=True)
+    return Resolution(resolved.values, sources, shadowed, chain, staged=True, keys=keys)
 
 
 def _rel(path: Path, *roots: Path) -> str:

@@ -94,6 +94,10 @@ class Answers:
     base: str | None = None
     name: str | None = None
     architecture: dict = field(default_factory=dict)
+    # HF settings Megatron cannot express, accepted by name (the file says what Megatron builds instead)
+    accept_divergences: tuple[str, ...] = ()
+    # keys that are no Megatron argument on purpose (read by a Primus patch this registry cannot see)
+    primus_only_keys: tuple[str, ...] = ()
     experiment: ExperimentAnswer = ExperimentAnswer()
     target: TargetAnswer = TargetAnswer()
     overwrite: str = "never"
@@ -109,6 +113,8 @@ class Answers:
             "base": self.base,
             "name": self.name,
             "architecture": copy.deepcopy(self.architecture),
+            "accept_divergences": list(self.accept_divergences),
+            "primus_only_keys": list(self.primus_only_keys),
             "experiment": {
                 "file": exp.file,
                 "work_group": exp.work_group,
@@ -149,6 +155,8 @@ SPEC: dict[str, object] = {
     "base": Leaf(("str", "null")),
     "name": Leaf(("str", "null")),
     "architecture": OPEN,
+    "accept_divergences": Leaf(("list",)),
+    "primus_only_keys": Leaf(("list",)),
     "experiment": {
         "file": Leaf(("str", "null")),
         "work_group": Leaf(("str",)),
@@ -326,12 +334,22 @@ def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, 
             ov_clean.append(token)
     launch = LaunchAnswer(**launch_data, env=env_clean, overrides=tuple(ov_clean))
 
+    names: dict[str, tuple[str, ...]] = {}
+    for key in ("accept_divergences", "primus_only_keys"):
+        items = clean.get(key) or []
+        bad = [i for i, item in enumerate(items) if not isinstance(item, str) or not re.fullmatch(r"\w+", item)]
+        for i in bad:
+            problems.append(Problem(f"{key}[{i}]", f"expected a key name, got {describe(items[i])}"))
+        names[key] = tuple(item for i, item in enumerate(items) if i not in bad)
+
     answers = Answers(
         version=VERSION,
         model=model,
         base=base,
         name=name,
         architecture=dict(clean.get("architecture", {})),
+        accept_divergences=names["accept_divergences"],
+        primus_only_keys=names["primus_only_keys"],
         experiment=experiment,
         target=target,
         overwrite=clean.get("overwrite", "never"),

@@ -227,9 +227,28 @@ class WizardState:
         from primus_tui.hf import HFError, map_config
 
         try:
-            return map_config(self.hf), None
+            return map_config(self.hf, accept=self.answers.accept_divergences), None
         except HFError as exc:
-            return None, Problem("model.repo" if self.answers.model.repo else "model.path", _one_line(exc))
+            where = "model.repo" if self.answers.model.repo else "model.path"
+            if "--accept-divergence" in str(exc) and "not a divergence of this model" in str(exc):
+                where = "accept_divergences"
+            return None, Problem(where, _one_line(exc))
+
+    @cached_property
+    def _registry(self):
+        """The Megatron argument registry for the target tree (its pinned Megatron-LM)."""
+        from primus_tui.megatron.errors import RegistryError
+        from primus_tui.megatron.registry import registry_for_root
+
+        try:
+            return registry_for_root(self.root), None
+        except RegistryError as exc:
+            return None, Problem("target.primus_root", _one_line(exc))
+
+    @property
+    def registry(self):
+        """`primus_tui.megatron.registry.Registry` (None when the tree's registry cannot be had)."""
+        return self._registry[0]
 
     @property
     def mapping(self):
@@ -470,10 +489,16 @@ class WizardState:
         res = resolve(self.tree, self.experiment_rel, self.answers.experiment.module)
         return dataclasses.replace(res, mismatches=self.mismatches(res.values))
 
+    def megatron_default(self, key: str) -> object:
+        """What Megatron uses for a key the merged config leaves out: its argparse default."""
+        spec = self.registry.args.get(key) if self.registry is not None else None
+        default = spec.default if spec is not None else None
+        return None if isinstance(default, dict) else default
+
     def mismatches(self, resolved: dict) -> dict[str, tuple[object, object]]:
         out = {}
         for key, asked in self.expected_architecture().items():
-            got = resolved.get(key)  # absent means Megatron's default, None
+            got = resolved[key] if key in resolved else self.megatron_default(key)
             if got != asked or isinstance(got, bool) != isinstance(asked, bool):
                 out[key] = (asked, got)
         return out

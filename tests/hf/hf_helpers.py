@@ -28,6 +28,11 @@ UNSUPPORTED_FAMILY = {
     "openai-community/gpt2", "tiiuae/falcon-7b",
 }
 UNSUPPORTED.update({repo: "model_type" for repo in UNSUPPORTED_FAMILY})
+# Supported fixtures with an HF feature Megatron builds differently, imported with these accepted
+# (`--accept-divergence`): Llama-3.2's llama3 rope factor 32 (gpt_builder passes no factor: 8),
+# Vicuna-16k's linear factor 4 (gpt_builder passes no seq_len_interpolation_factor).
+ACCEPT = {"meta-llama/Llama-3.2-1B": ("rope_scaling_factor",), "meta-llama/Llama-3.2-3B": ("rope_scaling_factor",),
+          "lmsys/vicuna-7b-v1.5-16k": ("rotary_seq_len_interpolation_factor",)}
 NOT_CAUSAL = {"google-bert/bert-base-uncased", "Qwen/Qwen2-VL-7B-Instruct", "google/gemma-3-4b-it",
               "meta-llama/Llama-4-Scout-17B-16E"}
 
@@ -51,6 +56,17 @@ def countable_repo_ids() -> list[str]:
 
 def load(repo_id: str) -> dict:
     return json.loads((HF_FIXTURES / repo_id.replace("/", "--", 1) / "config.json").read_text())
+
+
+def mapped(repo_id: str, data: dict | None = None):
+    """map_config of a fixture (or `data` spelled like it) with its known divergences accepted."""
+    from primus_tui.hf import map_config
+
+    return map_config(load(repo_id) if data is None else data, accept=ACCEPT.get(repo_id, ()))
+
+
+def accept_args(repo_id: str) -> list[str]:
+    return [arg for key in ACCEPT.get(repo_id, ()) for arg in ("--accept-divergence", key)]
 
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

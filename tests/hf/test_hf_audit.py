@@ -66,7 +66,7 @@ def test_explicit_pairing_and_presets(hf_cache, tree: ConfigTree) -> None:
 
 def test_fixed_preset_passes(hf_cache, primus_tree_copy: Path) -> None:
     path = primus_tree_copy / "primus/configs/models/megatron/qwen2.5_7B.yaml"
-    path.write_text(path.read_text() + "add_qkv_bias: true\n")
+    path.write_text(path.read_text() + "add_qkv_bias: true\nlayernorm_epsilon: 1.0e-06\n")
     (result,) = audit_presets(ConfigTree.at(primus_tree_copy), ["qwen2.5_7B.yaml"])
     assert result.status == "ok" and result.architecture == []
 
@@ -105,4 +105,15 @@ def test_audit_json(hf_cache) -> None:
     proc = run_cli("audit", "--json", "qwen2.5_7B")
     payload = json.loads(proc.stdout)
     assert proc.returncode == 1 and payload[0]["status"] == "mismatch"
-    assert {"key": "add_qkv_bias", "kind": "architecture"}.items() <= payload[0]["divergences"][0].items()
+    found = {d["key"]: d for d in payload[0]["divergences"]}
+    assert found["add_qkv_bias"]["kind"] == "architecture" and found["layernorm_epsilon"]["kind"] == "architecture"
+
+
+def test_dead_preset_key_hides_a_divergence(hf_cache) -> None:
+    """Qwen presets set `norm_epsilon: 1.0e-6`, a key Megatron never reads (the dest is
+    layernorm_epsilon): Megatron builds 1e-5 while the HF model has 1e-6."""
+    (result,) = audit_presets(ConfigTree.at(None), ["qwen2.5_7B.yaml"])
+    (eps,) = [d for d in result.architecture if d.key == "layernorm_epsilon"]
+    assert (eps.preset_value, eps.hf_value) == (1e-5, 1e-6) and "norm_epsilon" in eps.note and "dead" in eps.note
+    proc = run_cli("audit", "qwen2.5_7B")
+    assert "architecture layernorm_epsilon: preset 1e-05, HF 1e-06 (from rms_norm_eps); the preset's norm_epsilon" in proc.stdout

@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 
 import pytest
-from hf_helpers import load, supported_repo_ids
+from hf_helpers import load, mapped, supported_repo_ids
 
 from primus_tui.hf import HFError, map_config, validate_fields
 
@@ -33,7 +33,7 @@ def _as_transformers_v5(data: dict) -> dict:
 @pytest.mark.parametrize("repo_id", supported_repo_ids())
 def test_rope_parameters_of_transformers_v5_map_like_rope_theta_and_scaling(repo_id: str) -> None:
     data = load(repo_id)
-    old, new = map_config(data), map_config(_as_transformers_v5(data))
+    old, new = mapped(repo_id, data), mapped(repo_id, _as_transformers_v5(data))
     assert new.fields == old.fields
     assert not new.unsupported
 

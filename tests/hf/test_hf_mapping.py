@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
-from hf_helpers import NOT_CAUSAL, UNSUPPORTED, UNSUPPORTED_FAMILY, all_repo_ids, load, mappable_repo_ids, supported_repo_ids
+from hf_helpers import (NOT_CAUSAL, UNSUPPORTED, UNSUPPORTED_FAMILY, all_repo_ids, load, mappable_repo_ids, mapped,
+                        supported_repo_ids)
 
-from primus_tui.config import ConfigTree
 from primus_tui.hf import HFError, ModelMapping, map_config
 from primus_tui.hf.keys import FIELD_ORDER, TRAP_KEYS
 
@@ -34,7 +33,7 @@ def test_every_fixture_maps_and_every_key_is_accounted_for(repo_id: str) -> None
 
 @pytest.mark.parametrize("repo_id", supported_repo_ids())
 def test_supported_fixtures_have_nothing_unsupported(repo_id: str) -> None:
-    assert map_config(load(repo_id)).unsupported == []
+    assert mapped(repo_id).unsupported == []
 
 
 @pytest.mark.parametrize("repo_id,key", sorted(UNSUPPORTED.items()))
@@ -55,7 +54,7 @@ def test_tinyllama_exact_fields() -> None:
     expected = {
         "num_layers": 22, "hidden_size": 2048, "ffn_hidden_size": 5632, "num_attention_heads": 32,
         "group_query_attention": True, "num_query_groups": 4, "kv_channels": 64, "max_position_embeddings": 2048,
-        "vocab_size": 32000, "normalization": "RMSNorm", "norm_epsilon": 1e-5, "swiglu": True,
+        "vocab_size": 32000, "normalization": "RMSNorm", "layernorm_epsilon": 1e-5, "swiglu": True,
         "untie_embeddings_and_output_weights": True, "add_bias_linear": False, "add_qkv_bias": False,
         "qk_layernorm": False, "hidden_dropout": 0.0, "attention_dropout": 0.0, "init_method_std": 0.02,
         "position_embedding_type": "rope", "rotary_base": 10000, "rotary_percent": 1.0, "use_rope_scaling": False,
@@ -67,26 +66,41 @@ def test_tinyllama_exact_fields() -> None:
 
 def test_llama31_rope_scaling() -> None:
     m = map_config(load("meta-llama/Llama-3.1-8B"))
-    assert m.fields["use_rope_scaling"] is True and m.fields["rope_scaling_factor"] == 8.0
+    assert m.fields["use_rope_scaling"] is True and "rope_scaling_factor" not in m.fields  # inert: never written
     assert m.fields["rotary_base"] == 500000 and m.fields["max_position_embeddings"] == 131072
-    assert m.hf_source["rope_scaling_factor"] == "rope_scaling.factor"
+    assert m.hf_source["use_rope_scaling"].startswith("rope_scaling.rope_type=llama3") and not m.divergences
 
 
-def test_llama32_tied_and_factor_32() -> None:
-    f = map_config(load("meta-llama/Llama-3.2-1B")).fields
-    assert f["untie_embeddings_and_output_weights"] is False and f["rope_scaling_factor"] == 32.0 and f["kv_channels"] == 64
+def test_llama32_tied_and_factor_32_is_a_divergence() -> None:
+    m = map_config(load("meta-llama/Llama-3.2-1B"))
+    assert m.fields["untie_embeddings_and_output_weights"] is False and m.fields["kv_channels"] == 64
+    (div,) = m.divergences
+    assert (div.key, div.hf_key, div.hf_value, div.megatron_value) == ("rope_scaling_factor", "rope_scaling.factor", 32.0, 8.0)
+    assert [k for k, _ in m.unsupported] == ["rope_scaling.factor"] and "--accept-divergence rope_scaling_factor" in m.unsupported[0][1]
+    ok = map_config(load("meta-llama/Llama-3.2-1B"), accept=["rope_scaling_factor"])
+    assert ok.unsupported == [] and ok.accepted == [div] and "rope_scaling_factor" not in ok.fields
 
 
 def test_llama3_scaling_megatron_cannot_express() -> None:
     data = load("meta-llama/Llama-3.1-8B")
     data["rope_scaling"] = {**data["rope_scaling"], "high_freq_factor": 2.0}
     m = map_config(data)
-    assert [k for k, _ in m.unsupported] == ["rope_scaling"] and "high_freq_factor" in m.unsupported[0][1]
+    assert [k for k, _ in m.unsupported] == ["rope_scaling.high_freq_factor"] and "high_freq_factor 4" in m.unsupported[0][1]
+    assert [d.key for d in m.divergences] == ["rope_high_freq_factor"]
 
 
-def test_linear_rope_scaling_maps_to_interpolation_factor() -> None:
+def test_unknown_accepted_divergence_is_an_error_listing_the_acceptable_ones() -> None:
+    with pytest.raises(HFError, match=r"rope_scaling_fctor: not a divergence of this model \(acceptable: rope_scaling_factor\)"):
+        map_config(load("meta-llama/Llama-3.2-1B"), accept=["rope_scaling_fctor"])
+    with pytest.raises(HFError, match="acceptable: none"):
+        map_config(load("TinyLlama/TinyLlama-1.1B-Chat-v1.0"), accept=["rope_scaling_factor"])
+
+
+def test_linear_rope_scaling_is_an_acceptable_divergence() -> None:
     data = {**load("TinyLlama/TinyLlama-1.1B-Chat-v1.0"), "rope_scaling": {"type": "linear", "factor": 4.0}}
-    assert map_config(data).fields["rotary_seq_len_interpolation_factor"] == 4
+    m = map_config(data, accept=["rotary_seq_len_interpolation_factor"])
+    assert not m.unsupported and [d.hf_value for d in m.accepted] == [4.0]
+    assert "rotary_seq_len_interpolation_factor" not in m.fields
 
 
 def test_hf_class_defaults_for_missing_keys() -> None:
@@ -98,7 +112,7 @@ def test_hf_class_defaults_for_missing_keys() -> None:
 def test_llama_default_rms_eps_is_1e6_when_missing() -> None:
     data = load("TinyLlama/TinyLlama-1.1B-Chat-v1.0")
     del data["rms_norm_eps"]
-    assert map_config(data).fields["norm_epsilon"] == 1e-6
+    assert map_config(data).fields["layernorm_epsilon"] == 1e-6
 
 
 def test_mistral_sliding_window() -> None:
@@ -111,7 +125,7 @@ def test_qwen2_qkv_bias_and_tying() -> None:
     small, big = map_config(load("Qwen/Qwen2.5-0.5B")).fields, map_config(load("Qwen/Qwen2.5-7B")).fields
     assert small["add_qkv_bias"] is True and small["add_bias_linear"] is False
     assert small["untie_embeddings_and_output_weights"] is False and big["untie_embeddings_and_output_weights"] is True
-    assert big["num_query_groups"] == 4 and big["norm_epsilon"] == 1e-6 and big["rotary_base"] == 1000000
+    assert big["num_query_groups"] == 4 and big["layernorm_epsilon"] == 1e-6 and big["rotary_base"] == 1000000
     assert small["window_size"] is None  # use_sliding_window: false
 
 
@@ -213,21 +227,12 @@ def test_accepts_hfconfig_or_dict(hf_cache) -> None:
     assert map_config(cfg).fields == map_config(cfg.data).fields
 
 
-def _megatron_argument_names() -> set[str]:
-    """Megatron argument names: the bundled base presets' keys + TransformerConfig/MLA fields."""
-    from megatron.core.transformer.transformer_config import MLATransformerConfig, TransformerConfig
-
-    tree = ConfigTree.at(None)
-    names = set(tree.load_preset("language_model.yaml", "models", "megatron").data)
-    names |= {f.name for f in dataclasses.fields(TransformerConfig)} | {f.name for f in dataclasses.fields(MLATransformerConfig)}
-    return names | {"num_experts", "use_rope_scaling", "rope_scaling_factor", "rotary_seq_len_interpolation_factor"}
-
-
 def test_every_emitted_key_is_a_megatron_argument() -> None:
-    """Primus silently drops keys Megatron does not know, so a misspelt key would be lost."""
-    known = _megatron_argument_names()
+    """Primus silently drops keys that are not argparse dests of Megatron's parser (the registry)."""
+    from primus_tui.hf import megatron_facts as facts
+
     for repo_id in all_repo_ids():
         if repo_id in NOT_CAUSAL:
             continue
-        unknown = set(map_config(load(repo_id)).fields) - known
+        unknown = {k for k in map_config(load(repo_id)).fields if not facts.is_dest(k)}
         assert not unknown, (repo_id, unknown)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from hf_helpers import NOT_CAUSAL, UNSUPPORTED_FAMILY, load, supported_repo_ids
+from hf_helpers import NOT_CAUSAL, UNSUPPORTED_FAMILY, accept_args, load, mapped, supported_repo_ids
 
 from primus_tui.cli import main as cli_main
 from primus_tui.hf import HFError, map_config, param_count_from_fields, param_count_from_hf
@@ -62,8 +62,8 @@ def _sub(fields: dict, expected: dict) -> dict:
 def test_llama31_70b_gqa_llama3_rope() -> None:
     f = _fields("meta-llama/Llama-3.1-70B-Instruct")
     expected = {"num_layers": 80, "hidden_size": 8192, "ffn_hidden_size": 28672, "num_attention_heads": 64,
-                "group_query_attention": True, "num_query_groups": 8, "kv_channels": 128, "norm_epsilon": 1e-5,
-                "rotary_base": 500000, "use_rope_scaling": True, "rope_scaling_factor": 8.0,
+                "group_query_attention": True, "num_query_groups": 8, "kv_channels": 128, "layernorm_epsilon": 1e-5,
+                "rotary_base": 500000, "use_rope_scaling": True,
                 "untie_embeddings_and_output_weights": True, "add_bias_linear": False, "add_qkv_bias": False,
                 "max_position_embeddings": 131072, "vocab_size": 128256}
     assert _sub(f, expected) == expected
@@ -97,13 +97,13 @@ def test_qwen2_small_models(repo_id: str, tied: bool) -> None:
 def test_qwen25_large_norm_eps() -> None:
     for repo_id, eps in (("Qwen/Qwen2.5-32B", 1e-5), ("Qwen/Qwen2.5-72B", 1e-5), ("Qwen/Qwen2.5-7B", 1e-6)):
         f = _fields(repo_id)
-        assert f["norm_epsilon"] == eps and f["kv_channels"] == 128 and f["num_query_groups"] in (4, 8)
+        assert f["layernorm_epsilon"] == eps and f["kv_channels"] == 128 and f["num_query_groups"] in (4, 8)
 
 
 def test_phi4_is_a_phi3_model_with_gqa() -> None:
     f = _fields("microsoft/phi-4")
     expected = {"num_query_groups": 10, "kv_channels": 128, "rotary_percent": 1.0, "rotary_base": 250000,
-                "norm_epsilon": 1e-5, "hidden_dropout": 0.0, "window_size": None}
+                "layernorm_epsilon": 1e-5, "hidden_dropout": 0.0, "window_size": None}
     assert _sub(f, expected) == expected
 
 
@@ -112,7 +112,7 @@ def test_old_llama_without_kv_heads_rope_theta_or_attention_bias() -> None:
     assert not m.unsupported
     assert m.fields["group_query_attention"] is False and m.fields["num_query_groups"] == 32
     assert m.fields["rotary_base"] == 10000 and m.hf_source["rotary_base"] == "rope_theta (HF default)"
-    assert m.fields["norm_epsilon"] == 1e-6 and "max_sequence_length" in m.ignored
+    assert m.fields["layernorm_epsilon"] == 1e-6 and "max_sequence_length" in m.ignored
 
 
 def test_open_llama_head_dim_100() -> None:
@@ -121,9 +121,12 @@ def test_open_llama_head_dim_100() -> None:
 
 
 def test_legacy_linear_rope_scaling_with_type_key() -> None:
-    """LlamaLinearScalingRotaryEmbedding divides positions by factor = Megatron's seq_len_interpolation_factor."""
-    f = _fields("lmsys/vicuna-7b-v1.5-16k")
-    assert f["rotary_seq_len_interpolation_factor"] == 4 and f["use_rope_scaling"] is False
+    """LlamaLinearScalingRotaryEmbedding divides positions by factor; Megatron's GPTModel could
+    (seq_len_interpolation_factor) but gpt_builder never passes it: a divergence, never a dead key."""
+    m = map_config(load("lmsys/vicuna-7b-v1.5-16k"))
+    (div,) = m.divergences
+    assert (div.key, div.hf_value, div.megatron_value) == ("rotary_seq_len_interpolation_factor", 4.0, None)
+    assert "rotary_seq_len_interpolation_factor" not in m.fields and m.fields["use_rope_scaling"] is False
 
 
 # ---------------------------------------------------------------- MoE
@@ -154,7 +157,7 @@ def test_moonlight_deepseek_v3_variant() -> None:
                 "moe_shared_expert_intermediate_size": 2 * 1408, "moe_layer_freq": "([0]*1+[1]*26)",
                 "moe_router_score_function": "sigmoid", "moe_router_enable_expert_bias": True,
                 "moe_router_num_groups": None, "moe_router_group_topk": None,  # n_group 1: no group limit
-                "moe_router_topk_scaling_factor": 2.446, "mtp_num_layers": None, "norm_epsilon": 1e-5}
+                "moe_router_topk_scaling_factor": 2.446, "mtp_num_layers": None, "layernorm_epsilon": 1e-5}
     assert _sub(f, expected) == expected
 
 
@@ -224,9 +227,9 @@ def test_deepseek_without_routed_experts_is_dense_mla() -> None:
 # ---------------------------------------------------------------- HF class defaults for missing keys
 
 @pytest.mark.parametrize(("repo_id", "key", "field", "value"), [
-    ("microsoft/Phi-3-mini-4k-instruct", "rms_norm_eps", "norm_epsilon", 1e-5),  # Phi3Config rms_norm_eps=1e-5
-    ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", "rms_norm_eps", "norm_epsilon", 1e-6),  # LlamaConfig 1e-6
-    ("mistralai/Mixtral-8x7B-v0.1", "rms_norm_eps", "norm_epsilon", 1e-5),  # MixtralConfig 1e-5
+    ("microsoft/Phi-3-mini-4k-instruct", "rms_norm_eps", "layernorm_epsilon", 1e-5),  # Phi3Config rms_norm_eps=1e-5
+    ("TinyLlama/TinyLlama-1.1B-Chat-v1.0", "rms_norm_eps", "layernorm_epsilon", 1e-6),  # LlamaConfig 1e-6
+    ("mistralai/Mixtral-8x7B-v0.1", "rms_norm_eps", "layernorm_epsilon", 1e-5),  # MixtralConfig 1e-5
     ("mistralai/Mixtral-8x7B-v0.1", "rope_theta", "rotary_base", 1000000),  # MixtralConfig 1e6
     ("Qwen/Qwen2.5-7B", "rope_theta", "rotary_base", 10000),  # Qwen2Config 10000
     ("deepseek-ai/DeepSeek-V3", "max_position_embeddings", "max_position_embeddings", 4096),  # DeepseekV3Config
@@ -258,11 +261,11 @@ def test_missing_torch_dtype_and_other_noise_change_nothing() -> None:
 # ---------------------------------------------------------------- RoPE scaling / activations / biases
 
 @pytest.mark.parametrize(("scaling", "expect"), [
-    ({"type": "linear", "factor": 2.0}, {"rotary_seq_len_interpolation_factor": 2}),
-    ({"rope_type": "linear", "factor": 2.0}, {"rotary_seq_len_interpolation_factor": 2}),
+    ({"type": "linear", "factor": 2.0}, None),  # gpt_builder passes no seq_len_interpolation_factor
+    ({"rope_type": "linear", "factor": 2.0}, None),
     ({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-      "original_max_position_embeddings": 8192}, {"use_rope_scaling": True, "rope_scaling_factor": 8.0}),
-    ({"type": "default"}, {"use_rope_scaling": False, "rotary_seq_len_interpolation_factor": None}),
+      "original_max_position_embeddings": 8192}, {"use_rope_scaling": True}),
+    ({"type": "default"}, {"use_rope_scaling": False}),
     ({"type": "dynamic", "factor": 2.0}, None),  # dynamic NTK: no Megatron equivalent
     ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}, None),
     ({"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}, None),
@@ -272,7 +275,7 @@ def test_missing_torch_dtype_and_other_noise_change_nothing() -> None:
 def test_rope_scaling_kinds(repo_id: str, scaling: dict, expect: dict | None) -> None:
     m = map_config({**load(repo_id), "rope_scaling": scaling})
     if expect is None:
-        assert [k for k, _ in m.unsupported] == ["rope_scaling"]
+        assert [k.split(".")[0] for k, _ in m.unsupported] == ["rope_scaling"]
     else:
         assert not m.unsupported and _sub(m.fields, expect) == expect
 
@@ -280,7 +283,7 @@ def test_rope_scaling_kinds(repo_id: str, scaling: dict, expect: dict | None) ->
 @pytest.mark.parametrize(("act", "ok"), [("silu", True), ("swish", True), ("gelu", False),
                                          ("gelu_pytorch_tanh", False), ("gelu_new", False), ("relu", False)])
 def test_gated_mlp_activation(act: str, ok: bool) -> None:
-    m = map_config({**load("meta-llama/Llama-3.2-1B"), "hidden_act": act})
+    m = mapped("meta-llama/Llama-3.2-1B", {**load("meta-llama/Llama-3.2-1B"), "hidden_act": act})
     assert (not m.unsupported) is ok and m.fields["swiglu"] is True
     if not ok:
         assert [k for k, _ in m.unsupported] == ["hidden_act"]
@@ -298,7 +301,7 @@ def test_gated_mlp_activation(act: str, ok: bool) -> None:
 ])
 def test_biases(repo_id: str, change: dict, result) -> None:
     data = {**load(repo_id), **change}
-    m = map_config(data)
+    m = mapped(repo_id, data)
     if isinstance(result, str):
         assert [k for k, _ in m.unsupported] == [result]
     else:
@@ -343,7 +346,7 @@ def test_cli_imports_every_supported_fixture_and_refuses_the_rest(hf_cache, caps
 
     supported = set(supported_repo_ids())
     for repo_id in all_repo_ids():
-        code, out, err = _cli(capsys, "import", repo_id, "--print")
+        code, out, err = _cli(capsys, "import", repo_id, "--print", *accept_args(repo_id))
         lines = [line for line in err.splitlines() if line.strip()]
         if repo_id in supported:
             assert code == 0, (repo_id, err)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hf_helpers import load, supported_repo_ids
+from hf_helpers import load, mapped, supported_repo_ids
 
 from primus_tui.hf import FIELD_VALIDATORS, Problem, map_config, validate_fields
 
@@ -16,13 +16,13 @@ def errors(problems: list[Problem]) -> dict[str, str]:
 
 @pytest.mark.parametrize("repo_id", supported_repo_ids())
 def test_supported_fixtures_have_no_errors(repo_id: str) -> None:
-    assert errors(validate_fields(map_config(load(repo_id)).fields)) == {}
+    assert errors(validate_fields(mapped(repo_id).fields)) == {}
 
 
 @pytest.mark.parametrize("key,value,ok", [
     ("num_layers", 22, True), ("num_layers", "22", True), ("num_layers", 0, False), ("num_layers", "x", False),
     ("num_layers", True, False), ("num_query_groups", None, True), ("num_query_groups", "null", True),
-    ("norm_epsilon", 1e-5, True), ("norm_epsilon", "1e-5", True), ("norm_epsilon", 0, False), ("norm_epsilon", 2, False),
+    ("layernorm_epsilon", 1e-5, True), ("layernorm_epsilon", "1e-5", True), ("layernorm_epsilon", 0, False), ("layernorm_epsilon", 2, False),
     ("hidden_dropout", 0.0, True), ("hidden_dropout", 1.0, False), ("rotary_percent", 0.5, True), ("rotary_percent", 0, False),
     ("normalization", "RMSNorm", True), ("normalization", "rmsnorm", False), ("swiglu", "true", True), ("swiglu", "yes", False),
     ("moe_layer_freq", "([0]*1+[1]*26)", True), ("moe_layer_freq", "([0]*1+", False), ("moe_layer_freq", 2, True),

@@ -209,3 +209,27 @@ def test_real_data_needs_files_and_a_cached_tokenizer(cli, tmp_path):
 def test_debug_is_passed_to_the_ranks(cli):
     res = cli("--debug", "--dry-run", "direct", "--single", "--", *TRAIN)
     assert "    PRIMUS_LOG_LEVEL = DEBUG   (launcher)" in res.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    "override, needle",
+    [
+        ("micro_batch_szie=2", "CLI override 'micro_batch_szie': unknown key, not a Megatron argument, config field "
+                               "or Primus key (did you mean 'micro_batch_size'?)"),
+        ("--norm_epsilon=1e-6", "CLI override 'norm_epsilon': inert key, only model_type deepseek_v4 reads it"),
+        ("rope_scaling_factor=32", "gpt_builder does not pass it; GPTModel uses 8.0"),
+    ],
+)
+def test_override_megatron_will_not_read_is_exit_2(cli, override, needle):
+    """A typo in a CLI override would train Megatron's default silently; it is refused instead."""
+    assert needle in _one_line_error(cli("--dry-run", "direct", "--", *TRAIN, override), 2)
+
+
+def test_primus_only_override_passes_when_named_and_dead_keys_are_listed(cli):
+    res = cli("--dry-run", "direct", "--", *TRAIN, "my_patch_knob=3",
+              PRIMUS_TUI_PRIMUS_ONLY_KEYS="other,my_patch_knob")
+    assert res.returncode == 0, res.stderr
+    line = next(x for x in res.stdout.splitlines() if x.startswith("  not read      :"))
+    names = line.split(": ", 2)[-1].split(", ")
+    assert "my_patch_knob" in names  # named on purpose, still not read by Megatron
+    assert "norm_epsilon" in names  # the dead key llama_base.yaml inherits from language_model.yaml

@@ -22,7 +22,7 @@ from primus_tui.trainer.settings import TrainSettings  # noqa: E402
 
 VALUES = {
     "num_layers": 2, "hidden_size": 64, "ffn_hidden_size": 176, "num_attention_heads": 4,
-    "group_query_attention": True, "num_query_groups": 2, "normalization": "RMSNorm", "norm_epsilon": 1e-5,
+    "group_query_attention": True, "num_query_groups": 2, "normalization": "RMSNorm", "layernorm_epsilon": 1e-5,
     "swiglu": True, "position_embedding_type": "rope", "rotary_base": 10000,
     "untie_embeddings_and_output_weights": True, "add_bias_linear": False, "vocab_size": 512,
     "max_position_embeddings": 32,

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 TINYLLAMA = REPO / "tests/fixtures/hf_configs/TinyLlama--TinyLlama-1.1B-Chat-v1.0/config.json"
 TINY_CPU = {  # primus/configs/models/megatron/tiny_llama_cpu.yaml, as merged
     "num_layers": 2, "hidden_size": 64, "ffn_hidden_size": 176, "num_attention_heads": 4,
-    "group_query_attention": True, "num_query_groups": 2, "normalization": "RMSNorm", "norm_epsilon": 1e-5,
+    "group_query_attention": True, "num_query_groups": 2, "normalization": "RMSNorm", "layernorm_epsilon": 1e-5,
     "swiglu": True, "position_embedding_type": "rope", "rotary_base": 10000,
     "untie_embeddings_and_output_weights": True, "add_bias_linear": False, "vocab_size": 512,
     "make_vocab_size_divisible_by": 128, "max_position_embeddings": 64,

@@ -11,7 +11,7 @@ from primus_tui.trainer.settings import TrainSettings
 BASE = {"train_iters": 10, "micro_batch_size": 2, "global_batch_size": 8, "seq_length": 64, "lr": 1e-3}
 LLAMA = {
     "num_layers": 2, "hidden_size": 64, "num_attention_heads": 4, "ffn_hidden_size": 176,
-    "group_query_attention": True, "num_query_groups": 2, "normalization": "RMSNorm", "norm_epsilon": 1e-6,
+    "group_query_attention": True, "num_query_groups": 2, "normalization": "RMSNorm", "layernorm_epsilon": 1e-6,
     "swiglu": True, "position_embedding_type": "rope", "rotary_base": 500000, "use_rope_scaling": True,
     "rope_scaling_factor": 32.0, "untie_embeddings_and_output_weights": True, "vocab_size": 500,
     "make_vocab_size_divisible_by": 128, "max_position_embeddings": 64, "seq_length": 64,
@@ -59,11 +59,26 @@ def test_llama_architecture():
     assert (c["num_layers"], c["hidden_size"], c["num_query_groups"], c["layernorm_epsilon"]) == (2, 64, 2, 1e-6)
     assert (arch.activation, arch.gated, arch.head_dim, arch.num_query_groups) == ("silu", True, 16, 2)
     assert (arch.vocab_size, arch.padded_vocab_size, arch.tied_embeddings) == (500, 512, False)
-    assert (arch.rotary_base, arch.rope_scaling, arch.rope_scaling_factor) == (500000, True, 32.0)
+    # gpt_builder passes use_rope_scaling but not rope_scaling_factor: GPTModel always uses 8.0
+    assert (arch.rotary_base, arch.rope_scaling, arch.rope_scaling_factor) == (500000, True, 8.0)
     # without group_query_attention, Megatron ignores num_query_groups (MHA)
     assert architecture({**LLAMA, "group_query_attention": False}).num_query_groups == 4
     # a tokenizer's vocabulary wins over the config's vocab_size
     assert architecture(LLAMA, vocab_size=32000).padded_vocab_size == 32000
+
+
+def test_only_keys_megatron_reads_reach_the_network():
+    """norm_epsilon is no Megatron dest (the dest of --norm-epsilon is layernorm_epsilon), so
+    core_transformer_config_from_args never copies it: real Primus trains with 1e-5."""
+    values = {k: v for k, v in LLAMA.items() if k != "layernorm_epsilon"}
+    assert architecture({**values, "norm_epsilon": 1e-6}).config["layernorm_epsilon"] == 1e-5
+    # validate_args: SwiGLU without ffn_hidden_size gets int(4h * 2/3 / 64) * 64, not 4h
+    values = {k: v for k, v in LLAMA.items() if k != "ffn_hidden_size"}
+    assert architecture({**values, "hidden_size": 256}).config["ffn_hidden_size"] == 640
+    assert architecture({**values, "swiglu": False}).config["ffn_hidden_size"] == 256
+    # argparse defaults apply where the YAML is silent (Megatron's hidden_dropout default is 0.1)
+    assert architecture(LLAMA).config["hidden_dropout"] == 0.1
+    assert architecture({**LLAMA, "num_experts": 4}).config["moe_ffn_hidden_size"] == 176
 
 
 def test_vocab_padding_follows_megatron():
@@ -87,7 +102,7 @@ def test_moe_layer_pattern_shared_gate_and_window_are_passed_on():
     assert architecture(moe).config["moe_shared_expert_gate"] is True
     arch = architecture({**LLAMA, "window_size": [15, 0], "window_attn_skip_freq": "[1,0]"})
     assert arch.config["window_size"] == (15, 0) and arch.config["window_attn_skip_freq"] == [1, 0]
-    assert "window_size" not in architecture(LLAMA).config
+    assert architecture(LLAMA).config.get("window_size") is None
 
 
 @pytest.mark.parametrize(
@@ -95,7 +110,8 @@ def test_moe_layer_pattern_shared_gate_and_window_are_passed_on():
     [
         ({"tensor_model_parallel_size": 2}, "tensor_model_parallel_size"),
         ({"pipeline_model_parallel_size": 2}, "pipeline_model_parallel_size"),
-        ({"multi_latent_attention": True}, "multi_latent_attention"),
+        ({"hybrid_layer_pattern": "M*"}, "hybrid_layer_pattern"),
+        ({"max_position_embeddings": 32}, "max_position_embeddings"),
         ({"fp16": True}, "fp16"),
         ({"model_type": "mamba"}, "model_type"),
         ({"num_query_groups": 3}, "num_query_groups"),

@@ -30,7 +30,7 @@ TINYLLAMA = {
     "position_embedding_type": "rope",
     "rotary_base": 10000,
     "normalization": "RMSNorm",
-    "norm_epsilon": 1e-5,
+    "layernorm_epsilon": 1e-5,
     "swiglu": True,
     "untie_embeddings_and_output_weights": True,
     "hidden_dropout": 0.0,
@@ -238,6 +238,13 @@ BAD = [
      "experiment.overrides.micro_batch: unknown Megatron key (did you mean 'micro_batch_size'?)"),
     ("unknown architecture key", {"architecture": {"num_layer": 2}}, 2,
      "architecture.num_layer: unknown Megatron key (did you mean 'num_layers'?)"),
+    ("inert architecture key", {"architecture": {"norm_epsilon": 1e-6}}, 2,
+     "architecture.norm_epsilon: inert key, only model_type deepseek_v4 reads it"),
+    ("inert key suggests the live dest", {"architecture": {"norm_epsilon": 1e-6}}, 2,
+     "(did you mean 'layernorm_epsilon'?)"),
+    ("dest gpt_builder never passes", {"architecture": {"rope_scaling_factor": 32.0}}, 2,
+     "architecture.rope_scaling_factor: inert key, gpt_builder does not pass it; GPTModel uses 8.0"),
+    ("bad primus_only_keys", {"primus_only_keys": ["a b"]}, 2, "primus_only_keys[0]: expected a key name"),
     ("model not in cache offline", {"model": {"repo": "nobody/not-cached", "revision": None, "commit": None}}, 2, "model.repo: "),
     ("base does not exist", {"base": "langauge_model.yaml"}, 2,
      "base: preset 'langauge_model.yaml' not found in primus/configs/models/megatron/ (did you mean 'language_model.yaml'?)"),
@@ -249,6 +256,16 @@ BAD = [
      "experiment.overrides.global_batch_size: global_batch_size 127 is not a multiple of micro_batch_size 2"),
     ("launch mode", {"launch": {"mode": "go"}}, 2, "launch.mode: 'go' is not one of none, dry-run, run"),
 ]
+
+
+def test_primus_only_keys_lets_a_key_through_on_purpose(cli, write_answers) -> None:
+    """A key no registry knows (a Primus patch reads it) is accepted only when named as such."""
+    answers = {"experiment": {"overrides": {"my_patch_knob": 3}}}
+    code, _, err = cli("--answers", write_answers(answers), "--pretend")
+    assert code == 2 and "experiment.overrides.my_patch_knob: unknown Megatron key" in err
+    code, _, err = cli("--answers", write_answers({**answers, "primus_only_keys": ["my_patch_knob"]}), "--pretend")
+    assert code == 0, err
+    assert "dead key: unknown: my_patch_knob" in err  # still reported: Megatron will not read it
 
 
 @pytest.mark.parametrize("label, content, code, needle", BAD, ids=[b[0] for b in BAD])
@@ -437,3 +454,20 @@ def test_local_model_folder_relative_to_the_answers_file(cli, tmp_path: Path, tr
     values = resolved(tree, Path("examples/megatron/configs/MI300X/tiny_local-pretrain.yaml"))
     for key, value in TINYLLAMA.items():
         assert values[key] == value, key
+
+
+def test_llama32_rope_factor_is_refused_unless_accepted_by_name(cli, write_answers) -> None:
+    """Llama-3.2's rope_scaling.factor 32 cannot reach GPTModel through Primus (fixed 8.0)."""
+    model = {"model": {"repo": "meta-llama/Llama-3.2-1B", "revision": None, "commit": None}, "name": "llama32_1b"}
+    code, _, err = cli("--answers", write_answers(model), "--pretend")
+    assert code == 2 and "accept with --accept-divergence rope_scaling_factor" in err, err
+    code, _, err = cli("--answers", write_answers({**model, "accept_divergences": ["rope_scaling_facto"]}), "--pretend")
+    assert code == 2 and "accept_divergences: " in err and "acceptable: rope_scaling_factor" in err, err
+    code, out, err = cli("--answers", write_answers({**model, "accept_divergences": ["rope_scaling_factor"]}),
+                         "--pretend", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    [accepted] = report["accepted_divergences"]
+    assert (accepted["key"], accepted["hf_value"], accepted["megatron_value"]) == ("rope_scaling_factor", 32.0, 8.0)
+    step2 = report["checklist"][1]
+    assert "accepted divergence: rope_scaling_factor" in step2["reason"]

@@ -1,4 +1,5 @@
-"""Every resolved key with its value and source file:line; a filter box; shadowed keys highlighted."""
+"""Every resolved key with its value and source file:line; a filter box; shadowed keys highlighted,
+keys Megatron will not read (inert or unknown) struck through with the reason."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class KeyRow:
     source: str
     shadowed: bool = False
     note: str = ""
+    dead: bool = False  # Megatron (through Primus) never reads it for this model
 
 
 class ResolvedTable(Vertical):
@@ -82,7 +84,8 @@ class ResolvedTable(Vertical):
         colors = (theme.get("text-warning", "yellow"), theme.get("text-muted", "grey50"))
         table.add_rows(_cells(r, colors) for r in shown)
         shadowed = sum(r.shadowed for r in self.rows)
-        extra = f", {shadowed} shadowed" if shadowed else ""
+        dead = sum(r.dead for r in self.rows)
+        extra = (f", {shadowed} shadowed" if shadowed else "") + (f", {dead} dead (filter: dead)" if dead else "")
         self.query_one("#key-count", Label).update(f"{len(shown)} of {len(self.rows)} keys{extra}")
 
 
@@ -92,6 +95,9 @@ def _cells(row: KeyRow, colors: tuple[str, str]) -> tuple:
         key = Text(_clip(f"! {row.key}", KEY_WIDTH), style=f"bold {warning}")
         source = Text(f"{row.source}  ({row.note})" if row.note else row.source, style=warning)
         return key, Text(_clip(row.value, VALUE_WIDTH)), source
+    if row.dead:
+        source = Text(f"{row.source}  ({row.note})" if row.note else row.source, style=muted)
+        return Text(_clip(row.key, KEY_WIDTH), style=f"strike {muted}"), Text(_clip(row.value, VALUE_WIDTH), style=muted), source
     return Text(_clip(row.key, KEY_WIDTH)), Text(_clip(row.value, VALUE_WIDTH)), Text(row.source, style=muted)
 
 

@@ -91,17 +91,20 @@ class PreviewStep(StepPane):
         values = flatten(res.values)
         sources = flatten_sources(res.sources) if isinstance(res.sources, dict) else {}
         shadowed = {s.key: s for s in res.shadowed}
+        dead = {r.liveness.key: r.liveness for r in res.dead_keys}
         rows = []
         for key, value in values.items():
             src = sources.get(key)
             shadow = shadowed.get(key)
-            note = ""
+            top = key.split(".", 1)[0]
+            note = f"dead, {dead[top].describe()}" if top in dead else ""
             if shadow is not None:
                 note = (
                     f"shadowed: model file says {scalar_yaml(shadow.model_value)} ({shadow.model_source}); "
                     + ("overrides win" if shadow.fixed_by_override else "module preset wins")
                 )
-            rows.append(KeyRow(key, scalar_yaml(value), _short(str(src)) if src else "", shadow is not None, note))
+            rows.append(KeyRow(key, scalar_yaml(value), _short(str(src)) if src else "", shadow is not None, note,
+                               dead=top in dead))
         self.query_one(ResolvedTable).set_rows(rows)
         self._show_chain(state, res)
         self._show_diff(state, diff)
@@ -116,8 +119,12 @@ class PreviewStep(StepPane):
                 (" (staged, nothing written)" if res.staged else " (written files)", "$text-muted"),
                 f" · {len(res.shadowed)} shadowed",
                 (f" ({len(open_shadows)} not fixed by overrides)" if open_shadows else "", "$text-warning"),
+                f" · {len(res.dead_keys)} dead (Megatron does not read them; filter: dead)" if res.dead_keys else "",
             )
         ]
+        mapping = getattr(state, "mapping", None)
+        for d in getattr(mapping, "accepted", ()):
+            lines.append(Content.styled(f"⚠ accepted divergence {d.key}: {d.summary()}", "$text-warning"))
         error = False
         for key, (asked, got) in res.mismatches.items():
             error = True
