@@ -68,6 +68,16 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         await settle(pilot)
         assert [r.value for r in table.shown if r.key == "num_layers"] == ["2"]
         assert all(r.source.startswith("tinyllama_tiny.yaml:") for r in table.shown if r.key == "num_layers")
+        # keys Megatron will not read are marked, with the live dest and the reason one key away
+        await pilot.press(*("backspace",) * len("num_layers"), *"epsilon", "enter")
+        await settle(pilot)
+        rows = {r.key: r for r in table.shown}
+        assert rows["norm_epsilon"].dead and not rows["layernorm_epsilon"].dead
+        assert rows["layernorm_epsilon"].source.startswith("tinyllama_tiny.yaml:")
+        await pilot.press("home")
+        await settle(pilot)
+        detail = str(table.query_one("#key-detail").render())
+        assert "norm_epsilon: dead: inert -> layernorm_epsilon" in detail, detail
 
         await next_step(pilot)  # Write & Launch
         assert wiz.step == 5

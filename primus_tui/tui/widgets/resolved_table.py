@@ -36,6 +36,7 @@ class ResolvedTable(Vertical):
     ResolvedTable DataTable { height: 1fr; }
     ResolvedTable #key-count { color: $text-muted; }
     ResolvedTable #key-filter { margin-top: 1; }
+    ResolvedTable #key-detail { color: $text-warning; height: auto; width: 100%; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -47,6 +48,7 @@ class ResolvedTable(Vertical):
         yield OrderedInput(placeholder="/ filter: key, value or source (e.g. seq_length, shadowed)", id="key-filter", compact=True)
         yield Label("", id="key-count")
         yield DataTable(id="key-table", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="key-detail")  # the highlighted row's note in full (the column clips it)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -69,6 +71,11 @@ class ResolvedTable(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.query_one(DataTable).focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        row = self.shown[event.cursor_row] if 0 <= event.cursor_row < len(self.shown) else None
+        self.query_one("#key-detail", Label).update(f"{row.key}: {row.note}" if row and row.note else "")
 
     def _refill(self) -> None:
         needle = self.query_one("#key-filter", Input).value.strip().lower()

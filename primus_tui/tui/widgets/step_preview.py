@@ -97,7 +97,7 @@ class PreviewStep(StepPane):
             src = sources.get(key)
             shadow = shadowed.get(key)
             top = key.split(".", 1)[0]
-            note = f"dead, {dead[top].describe()}" if top in dead else ""
+            note = _dead_note(dead[top]) if top in dead else ""
             if shadow is not None:
                 note = (
                     f"shadowed: model file says {scalar_yaml(shadow.model_value)} ({shadow.model_source}); "
@@ -158,6 +158,12 @@ class PreviewStep(StepPane):
             else:
                 lines.append(Content.assemble(("- ", "$text-error"), f"{d.key}: ", (scalar_yaml(d.old), "$text-error")))
         self.query_one("#preview-diff", Static).update(Content("\n").join(lines))
+
+
+def _dead_note(live: Any) -> str:
+    """Short enough to read in the source column: `inert -> layernorm_epsilon: <why>`."""
+    better = f" -> {live.suggestion}" if live.suggestion else ""
+    return f"dead: {live.status}{better}: {live.reason}"
 
 
 def _short(source: str) -> str:
