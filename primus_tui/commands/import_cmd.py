@@ -22,7 +22,7 @@ class OverwriteRefused(HFError):
     exit_code = 4
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # used with fullmatch: `$` would allow a trailing newline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def default_name(cfg) -> str:
 
 def check_name(name: str) -> str:
     name = name.removesuffix(".yaml").removesuffix(".yml")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise HFError(f"--name {name!r}: use letters, digits, '.', '_' and '-' only (no folders)")
     return name
 

@@ -20,6 +20,7 @@ import yaml
 
 from primus_tui.config.envsubst import MissingEnvVar, substitute
 from primus_tui.config.errors import ConfigError
+from primus_tui.config.limits import LimitExceeded, load_bounded, read_bounded
 from primus_tui.config.source import Source, SourceTree
 
 
@@ -56,17 +57,20 @@ _FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, 
 @lru_cache(maxsize=512)
 def parse_text(text: str) -> tuple[object, dict]:
     """(raw data, {id(mapping): (mapping, {key: line})}); cached on the text, never mutated."""
-    loader = (_LineLoader if _needs_pure_loader(text) else _FastLineLoader)(text)
-    loader.key_lines = {}
-    try:
-        return loader.get_single_data(), loader.key_lines
-    finally:
-        loader.dispose()
+    key_lines: dict = {}
+
+    def prepare(loader) -> None:
+        loader.key_lines = key_lines
+
+    data = load_bounded(_LineLoader if _needs_pure_loader(text) else _FastLineLoader, text, prepare)
+    return data, key_lines
 
 
 def read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_bounded(path)
+    except LimitExceeded as exc:
+        raise ConfigError(str(exc), str(path)) from None
     except FileNotFoundError:
         raise ConfigError("file not found", str(path)) from None
     except IsADirectoryError:
@@ -75,6 +79,8 @@ def read_text(path: Path) -> str:
         raise ConfigError("permission denied", str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("not a UTF-8 text file", str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read ({exc.strerror or exc})", str(path)) from None
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> tuple[dict, SourceTree]:
@@ -83,6 +89,10 @@ def load_yaml_file(path: Path, display: str | None = None) -> tuple[dict, Source
     text = read_text(path)
     try:
         data, key_lines = parse_text(text)
+    except LimitExceeded as exc:
+        raise ConfigError(f"{exc} (primus-tui's YAML input limit)", shown) from None
+    except RecursionError:
+        raise ConfigError("nested too deeply to parse", shown) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import yaml
 
+from primus_tui.config.yamlsafe import comment, prove
 from primus_tui.hf.bases import needed_overrides
 from primus_tui.hf.implied import dead_keys, implied_values
 from primus_tui.hf.keys import FIELD_SECTIONS, TRAP_KEYS
@@ -48,10 +49,11 @@ def render_model_yaml(mapping, base: str, tree, *, name: str, hf=None, extra: di
     base_file = base_loaded.path.name
     keys = planned_keys(mapping, base_loaded.data, extra)
     lines = _header(name, mapping, hf)
-    lines += [f"# accepted divergence: {div.summary()}" for div in mapping.accepted]
-    lines += [f"# dead key in {base_file}'s chain: {dead.key}: {yaml_scalar(dead.value)} is never read by Megatron "
-              f"(the dest is {dead.live}); {dead.live} below is what it uses" for dead in dead_keys(mapping, base_loaded.data)]
-    lines += ["extends:", f"  - {base_file}", "", "tokenizer_type: HuggingFaceTokenizer",
+    lines += [f"# accepted divergence: {comment(div.summary())}" for div in mapping.accepted]
+    lines += [comment(f"# dead key in {base_file}'s chain: {dead.key}: {yaml_scalar(dead.value)} is never read by "
+                      f"Megatron (the dest is {dead.live}); {dead.live} below is what it uses")
+              for dead in dead_keys(mapping, base_loaded.data)]
+    lines += ["extends:", f"  - {yaml_scalar(base_file)}", "", "tokenizer_type: HuggingFaceTokenizer",
               f"tokenizer_model: {yaml_scalar(_tokenizer_ref(hf))}"]
     done: set[str] = set()
     for section, section_keys in FIELD_SECTIONS:
@@ -64,12 +66,17 @@ def render_model_yaml(mapping, base: str, tree, *, name: str, hf=None, extra: di
     if rest:
         lines += ["", "# other"]
         lines += [_line(k, *keys[k]) for k in rest]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    # render, then prove: the file must read back as exactly these keys and values
+    expected = {"extends": [base_file], "tokenizer_type": "HuggingFaceTokenizer",
+                "tokenizer_model": _tokenizer_ref(hf), **{k: v for k, (v, _) in keys.items()}}
+    prove(text, expected, f"{name}.yaml")
+    return text
 
 
-def _line(key: str, value: object, comment: str) -> str:
-    text = f"{key}: {yaml_scalar(value)}"
-    return f"{text}  # {comment}" if comment else text
+def _line(key: str, value: object, note: str) -> str:
+    text = f"{yaml_scalar(key)}: {yaml_scalar(value)}"
+    return f"{text}  # {comment(note)}" if note else text
 
 
 def _tokenizer_ref(hf) -> str | None:
@@ -79,13 +86,14 @@ def _tokenizer_ref(hf) -> str | None:
 
 
 def _header(name: str, mapping, hf) -> list[str]:
-    lines = [f"# {name}.yaml: Megatron model config ({mapping.model_type}), {GENERATOR}."]
+    lines = [comment(f"# {name}.yaml: Megatron model config ({mapping.model_type}), {GENERATOR}.")]
     if hf is not None and getattr(hf, "repo_id", None):
-        lines.append(f"# Hugging Face: {hf.repo_id}  revision: {hf.revision or 'main'}  commit: {hf.commit_sha or 'unknown'}")
+        lines.append(comment(f"# Hugging Face: {hf.repo_id}  revision: {hf.revision or 'main'}  "
+                             f"commit: {hf.commit_sha or 'unknown'}"))
     elif hf is not None:
-        lines.append(f"# Hugging Face config: {hf.path}" + (f"  commit: {hf.commit_sha}" if hf.commit_sha else ""))
+        lines.append(comment(f"# Hugging Face config: {hf.path}" + (f"  commit: {hf.commit_sha}" if hf.commit_sha else "")))
     lines.append("# Each value's comment names the config.json key it comes from. Keys the base already")
     lines.append("# has are left out, except the easy-to-get-wrong ones (GQA, norm, RoPE, tying, bias, dropout).")
     for note in getattr(mapping, "notes", []):
-        lines.append(f"# note: {note}")
+        lines.append(f"# note: {comment(note)}")
     return lines

@@ -7,6 +7,7 @@ parallelism checks Megatron would otherwise fail on (or, worse, accept).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -56,7 +57,14 @@ def _is_null(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in ("", "null", "none", "~"))
 
 
-def positive_int(*, nullable: bool = False, zero_ok: bool = False) -> Validator:
+# Plausible ranges for sizes: beyond them no real model exists and the value is a typo or an attack
+# (hidden_size 1e29 would only fail deep inside Megatron). Errors name the range.
+MAX_SIZE = 1 << 24  # widths, vocabularies, positions, LoRA ranks (16,777,216)
+MAX_COUNT = 1 << 16  # layers, heads, groups, experts, top-k (65,536)
+MAX_ROTARY_BASE = 10**12
+
+
+def positive_int(*, nullable: bool = False, zero_ok: bool = False, maximum: int = MAX_SIZE) -> Validator:
     def check(value: object) -> tuple[bool, str]:
         if nullable and _is_null(value):
             return True, ""
@@ -65,6 +73,8 @@ def positive_int(*, nullable: bool = False, zero_ok: bool = False) -> Validator:
             return False, "must be a whole number" + (" or null" if nullable else "")
         if n < 0 or (n == 0 and not zero_ok):
             return False, "must be 0 or more" if zero_ok else "must be greater than 0"
+        if n > maximum:
+            return False, f"must be in [{0 if zero_ok else 1}, {maximum:,}] (no real model is larger)"
         return True, ""
     return check
 
@@ -76,6 +86,8 @@ def float_range(low: float, high: float, *, low_open: bool = False, high_open: b
         x = _coerce_float(value)
         if x is None:
             return False, "must be a number"
+        if not math.isfinite(x):  # NaN passes every comparison
+            return False, "must be a finite number"
         if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):
             lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
             return False, f"must be in {lo}{low:g}, {high:g}{hi}"
@@ -131,16 +143,18 @@ def window(value: object) -> tuple[bool, str]:
 
 
 FIELD_VALIDATORS: dict[str, Validator] = {
-    **{k: positive_int() for k in ("num_layers", "hidden_size", "num_attention_heads")},
+    "hidden_size": positive_int(),
+    **{k: positive_int(maximum=MAX_COUNT) for k in ("num_layers", "num_attention_heads")},
     # null: Megatron takes the vocabulary from the tokenizer and max positions from seq_length
     **{k: positive_int(nullable=True) for k in ("vocab_size", "max_position_embeddings")},
     **{k: positive_int(nullable=True) for k in (
-        "ffn_hidden_size", "num_query_groups", "kv_channels", "num_experts", "moe_ffn_hidden_size", "moe_router_topk",
-        "moe_shared_expert_intermediate_size", "moe_router_num_groups", "moe_router_group_topk", "q_lora_rank",
+        "ffn_hidden_size", "kv_channels", "moe_ffn_hidden_size", "moe_shared_expert_intermediate_size", "q_lora_rank",
         "kv_lora_rank", "qk_head_dim", "qk_pos_emb_head_dim", "v_head_dim", "original_max_position_embeddings",
         "rotary_seq_len_interpolation_factor")},
-    "mtp_num_layers": positive_int(nullable=True, zero_ok=True),
-    "rotary_base": positive_int(),
+    **{k: positive_int(nullable=True, maximum=MAX_COUNT) for k in (
+        "num_query_groups", "num_experts", "moe_router_topk", "moe_router_num_groups", "moe_router_group_topk")},
+    "mtp_num_layers": positive_int(nullable=True, zero_ok=True, maximum=MAX_COUNT),
+    "rotary_base": positive_int(maximum=MAX_ROTARY_BASE),
     **{k: boolean for k in (
         "group_query_attention", "swiglu", "untie_embeddings_and_output_weights", "add_bias_linear", "add_qkv_bias",
         "qk_layernorm", "qk_l2_norm", "layernorm_zero_centered_gamma", "apply_residual_connection_post_layernorm",
@@ -168,6 +182,10 @@ FIELD_VALIDATORS: dict[str, Validator] = {
 }
 
 
+# Valid but larger than any published model: a warning, not an error.
+UNUSUAL_ABOVE = {"hidden_size": 1 << 16, "num_layers": 1 << 10, "num_attention_heads": 1 << 10, "num_experts": 1 << 12}
+
+
 def validate_fields(
     fields: dict,
     *,
@@ -193,6 +211,11 @@ def validate_fields(
             if not ok:
                 problems.append(Problem(key, f"{key}: {message} (got {value!r})"))
     bad = {p.field for p in problems}
+    for key, unusual in UNUSUAL_ABOVE.items():
+        n = None if key in bad else _coerce_int(fields.get(key))
+        if n is not None and n > unusual and key not in as_in_hf:
+            problems.append(Problem(key, f"{key}: {n:,} is unusually large (above {unusual:,}); check it is intended",
+                                    "warning"))
 
     def num(key: str) -> int | None:
         return None if key in bad else _coerce_int(fields.get(key))

@@ -2,7 +2,7 @@
 
 - The child starts in its own session, so the terminal's Ctrl-C reaches only the launcher,
   which then decides: forward the signal to every descendant, wait `grace` seconds, SIGKILL
-  whatever is left, exit 130 (SIGINT) or 143 (SIGTERM).
+  whatever is left, exit 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP: the terminal went away).
 - torchrun puts each worker in a session of its own, so killing torchrun's process group is
   not enough: the launcher makes itself a child subreaper (Linux prctl) and walks /proc for
   its descendants, which then include workers orphaned by a crashed torchrun.
@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
 def _prctl(option: int, value: int) -> bool:
@@ -35,8 +35,29 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _child_setup() -> None:  # runs in the child between fork and exec
+def child_setup() -> None:  # runs in the child between fork and exec
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_child_setup = child_setup
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 1.0) -> None:
+    """SIGTERM then SIGKILL the process group `proc` leads (started with start_new_session)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        if sig == signal.SIGTERM:
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _proc_stats() -> Iterator[tuple[int, str, int]]:
@@ -55,8 +76,16 @@ def _proc_stats() -> Iterator[tuple[int, str, int]]:
 
 
 def _proc_table() -> dict[int, int]:
-    """pid -> ppid for every live (non-zombie) process."""
-    return {pid: ppid for pid, state, ppid in _proc_stats() if state != "Z"}
+    """pid -> ppid for every live (non-zombie) process (psutil when installed, else /proc)."""
+    try:
+        import psutil  # optional: portable, same answer as /proc on Linux
+    except ImportError:
+        return {pid: ppid for pid, state, ppid in _proc_stats() if state != "Z"}
+    table = {}
+    for p in psutil.process_iter(["pid", "ppid", "status"]):
+        if p.info["status"] != psutil.STATUS_ZOMBIE:
+            table[p.info["pid"]] = p.info["ppid"]
+    return table
 
 
 def descendants(root_pid: int) -> list[int]:

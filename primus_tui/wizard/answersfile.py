@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from primus_tui.config.limits import LimitExceeded, load_bounded, read_bounded
 from primus_tui.config.render import scalar_yaml
 from primus_tui.wizard.errors import WizardError
 from primus_tui.wizard.schema import EXPERIMENT_DIR, MODEL_DIR, Answers
@@ -15,7 +16,9 @@ def load_answers_file(path: str | Path) -> dict:
 
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_bounded(p)
+    except LimitExceeded as exc:
+        raise WizardError(f"{p}: {exc}") from None
     except FileNotFoundError:
         raise WizardError(f"{p}: answers file not found") from None
     except IsADirectoryError:
@@ -27,7 +30,11 @@ def load_answers_file(path: str | Path) -> dict:
     except OSError as exc:
         raise WizardError(f"{p}: cannot read ({exc.strerror})") from None
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = load_bounded(getattr(yaml, "CSafeLoader", yaml.SafeLoader), text)
+    except LimitExceeded as exc:
+        raise WizardError(f"{p}: {exc} (primus-tui's YAML input limit)") from None
+    except RecursionError:
+        raise WizardError(f"{p}: nested too deeply to parse") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from primus_tui.config.render import scalar_yaml
+from primus_tui.config.yamlsafe import comment, prove
 from primus_tui.wizard.schema import ExperimentAnswer
 
 # Known override keys, grouped as the seed (and Primus's examples) lay them out.
@@ -57,16 +58,16 @@ def render_experiment(
 ) -> str:
     """The experiment YAML; `pinned` are model keys repeated here because the module preset beats them."""
     lines = [
-        f"# Primus experiment for {model_name}, written by primus-tui from an answers file.",
-        f"# Model: {text.model_source} -> {text.model_file}",
-        f"# Run:   ./primus-cli direct -- train pretrain --config {text.experiment_file}",
+        comment(f"# Primus experiment for {model_name}, written by primus-tui from an answers file."),
+        comment(f"# Model: {text.model_source} -> {text.model_file}"),
+        comment(f"# Run:   ./primus-cli direct -- train pretrain --config {text.experiment_file}"),
         f"work_group: {scalar_yaml(exp.work_group)}",
         f"user_name: {scalar_yaml(exp.user_name)}",
         f"exp_name: {scalar_yaml(exp_name)}",
         f"workspace: {scalar_yaml(exp.workspace)}",
         "",
         "modules:",
-        f"  {exp.module}:",
+        f"  {scalar_yaml(exp.module)}:",
         f"    framework: {scalar_yaml(exp.framework)}",
         f"    config: {scalar_yaml(exp.config)}",
         "",
@@ -78,12 +79,22 @@ def render_experiment(
         groups.append((f"model keys that {module_config} would otherwise override", pinned))
     if not groups:
         lines.append("    overrides: {}")
-        return "\n".join(lines) + "\n"
+        return _proved(lines, exp, model_name, exp_name, {}, text)
     lines.append("    overrides:")
     for i, (title, chunk) in enumerate(groups):
         if i:
             lines.append("")
-        lines.append(f"      # {title}")
+        lines.append(f"      # {comment(title)}")
         for key, value in chunk.items():
             lines.append(f"      {scalar_yaml(key)}: {scalar_yaml(value)}")
-    return "\n".join(lines) + "\n"
+    return _proved(lines, exp, model_name, exp_name, {k: v for _, c in groups for k, v in c.items()}, text)
+
+
+def _proved(lines: list[str], exp: ExperimentAnswer, model_name: str, exp_name: str, overrides: dict,
+            text: ExperimentText) -> str:
+    """Render, then prove: the text must parse back as exactly the intended experiment."""
+    out = "\n".join(lines) + "\n"
+    module = {"framework": exp.framework, "config": exp.config, "model": model_name + ".yaml", "overrides": overrides}
+    prove(out, {"work_group": exp.work_group, "user_name": exp.user_name, "exp_name": exp_name,
+                "workspace": exp.workspace, "modules": {exp.module: module}}, text.experiment_file)
+    return out
