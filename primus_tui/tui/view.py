@@ -54,7 +54,6 @@ class StateView:
     param_count: Any = None
     preview: PreviewData | None = None
     preview_error: str = ""
-    with_preview: bool = False
 
     @property
     def errors(self) -> list:
@@ -71,39 +70,33 @@ class StateView:
         return [p for p in self.errors if step_of(p.path) == step]
 
 
-def build_view(state: Any, with_preview: bool = False) -> StateView:
+def build_view(state: Any) -> StateView:
     """Never raises: a core failure becomes a problem shown in the UI (not a traceback)."""
     try:
-        return _build_view(state, with_preview)
+        return _build_view(state)
     except Exception as exc:  # noqa: BLE001 - last line of defence for the UI
         from primus_tui.wizard import Problem
 
         return StateView(state=state, problems=[Problem("", f"internal error: {type(exc).__name__}: {exc}")])
 
 
-def _build_view(state: Any, with_preview: bool) -> StateView:
+def _build_view(state: Any) -> StateView:
+    """The core's verdict (problems, plan, staged resolution) plus what the panes read."""
     from primus_tui.errors import UserError, one_line
+    from primus_tui.wizard.verdict import assess
 
-    view = StateView(state=state, problems=list(state.problems()), with_preview=with_preview)
+    verdict = assess(state)
+    view = StateView(state=state, problems=list(verdict.problems), plan=verdict.plan)
+    view.plan_error = next((p.message for p in verdict.problems if p.source == "plan"), "")
     view.bases = list(state.bases)
     view.base_candidate = state.base_candidate
-    if not view.errors:
-        try:
-            view.plan = state.plan()
-        except UserError as exc:
-            view.plan_error = one_line(exc)
     view.checklist = list(state.checklist(view.plan))
     view.param_count = state.param_count()
     # Warm what the panes read, so rendering on the UI thread never computes.
     state.fields(), state.overrides(), state.pinned(), state.known_keys
-    if with_preview and not view.errors:
+    if verdict.resolution is not None:
         try:
-            view.preview = preview_data(state)
+            view.preview = PreviewData(verdict.resolution, state.base_diff(), state.model_yaml(), state.experiment_yaml())
         except UserError as exc:
             view.preview_error = one_line(exc)
     return view
-
-
-def preview_data(state: Any) -> PreviewData:
-    """The staged resolution, the model preset against its base, and both YAML texts."""
-    return PreviewData(state.preview(), state.base_diff(), state.model_yaml(), state.experiment_yaml())

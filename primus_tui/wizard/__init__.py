@@ -23,10 +23,11 @@ bytes on disk. One UI step maps to one call; each returns a new state:
     s.model_yaml()        # primus/configs/models/megatron/<name>.yaml text
     s.experiment_yaml()   # examples/megatron/configs/MI300X/<name>-pretrain.yaml text
     s.plan()              # Plan: create / modify (PlannedFile.diff) / unchanged per file
-    s.preview()           # Resolution of the planned files (staged, nothing written): values,
+    preview(s)            # (wizard.verdict) Resolution of the planned files (staged, nothing written): values,
                           # sources, shadowed, extends chain, mismatches against the answers
     execute(s.plan(), force=False)  # atomic writes; WriteRefused (exit 4) for a differing file
-    s.verify()            # Resolution of the written files
+    verify(s)             # (wizard.verdict) Resolution of the written files
+    assess(s)             # Verdict: every problem (resolution included), the plan, the resolution
     s.launch_command()    # primus-cli argv for launch.mode (None for none); s.command_for("run")
     s = s.with_run_result("run", exit_code)
     s.checklist()         # the seed's four steps: ChecklistItem(step, title, done, reason)

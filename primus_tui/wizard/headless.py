@@ -30,8 +30,9 @@ from primus_tui.wizard.errors import (
 )
 from primus_tui.wizard.fsio import write_files_atomic
 from primus_tui.wizard.plan import execute
-from primus_tui.wizard.problems import Problem, errors_of, warnings_of
+from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.state import WizardState
+from primus_tui.wizard.verdict import assess, resolution_problems, verify
 
 
 @dataclass
@@ -138,17 +139,18 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     report.name, report.base = state.name, state.base
     report.launch["mode"] = state.answers.launch.mode
 
-    problems = state.problems()
-    for p in warnings_of(problems):
+    verdict = assess(state)
+    if verdict.resolution is not None:
+        _report_resolution(state, verdict.resolution, report)
+    for p in verdict.warnings:
         _warn(report, err, f"{opts.answers}: {p}")
-    errors = errors_of(problems)
-    if errors:
-        for p in errors:
+    if verdict.errors or verdict.plan is None:
+        for p in verdict.errors:
             _error(report, err, f"{opts.answers}: {p}", EXIT_BAD_ANSWERS, p.path)
-        _finish(state, None, report, out, text)
+        _finish(state, verdict.plan, report, out, text)
         raise _Stop(EXIT_BAD_ANSWERS)
 
-    plan = state.plan()
+    plan = verdict.plan
     report.files = [f.to_dict() for f in plan.files]
     count = state.param_count()
     if count is not None:
@@ -156,9 +158,6 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     report.pinned_overrides = state.pinned()
     accepted = state.mapping.accepted if state.mapping is not None else []
     report.accepted_divergences = [dataclasses.asdict(d) for d in accepted]
-    for key, value in state.pinned().items():
-        _warn(report, err, f"{key}: {state.answers.experiment.config} sets {state.module_values[key]!r}, which beats "
-                           f"the model file; the experiment repeats {key}: {value!r} under overrides")
 
     if text:
         print(f"{state.model_source()} -> {state.name} (extends {state.base}) in {state.root}", file=out)
@@ -176,8 +175,7 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
             print(f"answers saved: {path}", file=out)
 
     if opts.pretend:
-        resolution = state.preview()
-        _report_resolution(state, resolution, report, out, err, text)
+        _print_resolved(state, verdict.resolution, report, out, text)
         report.files = [f.to_dict(written=False) for f in plan.files]
         _finish(state, plan, report, out, text)
         return
@@ -199,8 +197,12 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
         for f in written:
             print(f"wrote {f.display}", file=out)
 
-    resolution = state.verify()
-    _report_resolution(state, resolution, report, out, err, text)
+    resolution = verify(state)
+    _report_resolution(state, resolution, report)
+    for p in resolution_problems(state, resolution):
+        if p.blocks:
+            _error(report, err, f"{opts.answers}: {p}", EXIT_BAD_ANSWERS, p.path)
+    _print_resolved(state, resolution, report, out, text)
     if resolution.mismatches:
         _finish(state, plan, report, out, text, reread=True)
         raise _Stop(EXIT_BAD_ANSWERS)
@@ -227,32 +229,26 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     _finish(state, plan, report, out, text, reread=True)
 
 
-def _report_resolution(state: WizardState, res, report: Report, out: IO[str], err: IO[str], text: bool) -> None:
+def _report_resolution(state: WizardState, res, report: Report) -> None:
     arch = state.expected_architecture()
     report.architecture = {k: res.values.get(k) for k in arch}
     report.architecture_checked = not res.mismatches
-    for key, (asked, got) in res.mismatches.items():
-        _error(report, err, f"{state.experiment_rel}: resolves {key} to {got!r}, but the answers ask for {asked!r}",
-               EXIT_BAD_ANSWERS, f"architecture.{key}")
-    for s in res.shadowed:
-        if not s.fixed_by_override:
-            _warn(report, err, f"shadowed: {s.key}: model preset {s.model_value!r} ({s.model_source}) loses to "
-                               f"module preset {s.module_value!r} ({s.module_source}); set experiment.overrides.{s.key} "
-                               "to choose")
     report.dead_keys = [r.to_dict() for r in res.dead_keys]
+
+
+def _print_resolved(state: WizardState, res, report: Report, out: IO[str], text: bool) -> None:
+    if not text or res is None:
+        return
     ours = [str(p) for p in (state.model_rel, state.experiment_rel) if p is not None]
-    inherited = 0
-    for r in res.dead_keys:
-        if r.source is not None and any(str(r.source.file or "").endswith(o) for o in ours):
-            _warn(report, err, f"dead key: {r.line()}")
-        else:
-            inherited += 1
-    if inherited and text:
+    inherited = sum(1 for r in res.dead_keys
+                    if not (r.source is not None and any(str(r.source.file or "").endswith(o) for o in ours)))
+    if inherited:
         print(f"note: {inherited} keys inherited from Primus presets are not read by Megatron for this model "
               f"(listed by `primus-tui resolve --liveness {state.experiment_rel}`)", file=out)
-    if text and not res.mismatches:
+    if not res.mismatches:
         where = "planned files (not written)" if res.staged else "written files"
-        print(f"resolved: the {where} give the asked architecture ({len(arch)} keys checked)", file=out)
+        print(f"resolved: the {where} give the asked architecture ({len(state.expected_architecture())} keys checked)",
+              file=out)
 
 
 def _finish(state: WizardState, plan, report: Report, out: IO[str], text: bool, reread: bool = False) -> None:

@@ -14,12 +14,18 @@ class Problem:
     path: str
     message: str
     severity: str = "error"  # "error" | "warning"
+    source: str = "answers"  # what found it: answers | hf | tree | checks | plan | resolution
+
+    @property
+    def blocks(self) -> bool:
+        """An error blocks writing the files (every front end's write guard reads this)."""
+        return self.severity == "error"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "message": self.message, "severity": self.severity}
+        return {"path": self.path, "message": self.message, "severity": self.severity, "source": self.source}
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

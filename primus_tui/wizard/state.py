@@ -316,6 +316,12 @@ class WizardState:
         return loaded.data if loaded else {}
 
     @property
+    def base_chain(self) -> tuple:
+        """The files the base preset's `extends` chain reads (staged next to the planned files)."""
+        loaded = self._base_preset[0]
+        return loaded.chain if loaded else ()
+
+    @property
     def base_values(self) -> dict:
         loaded = self._base_preset[0]
         return loaded.data if loaded else {}
@@ -472,36 +478,11 @@ class WizardState:
         merged, _ = deep_merge(self.base_values, {}, own, {})
         return diff_configs(self.base_values, merged)
 
-    def preview(self):
-        """The merged module config as Primus would build it from the planned files (nothing written)."""
-        from primus_tui.wizard.preview import resolve, stage
-
-        files = {self.model_rel: self.model_yaml(), self.experiment_rel: self.experiment_yaml()}
-        base = self._base_preset[0]
-        with stage(self.tree, files, base.chain if base else ()) as staged:
-            res = resolve(staged, self.experiment_rel, self.answers.experiment.module)
-        return dataclasses.replace(res, mismatches=self.mismatches(res.values))
-
-    def verify(self):
-        """Resolve the written experiment; `mismatches` lists keys that differ from the answers."""
-        from primus_tui.wizard.preview import resolve
-
-        res = resolve(self.tree, self.experiment_rel, self.answers.experiment.module)
-        return dataclasses.replace(res, mismatches=self.mismatches(res.values))
-
     def megatron_default(self, key: str) -> object:
         """What Megatron uses for a key the merged config leaves out: its argparse default."""
         spec = self.registry.args.get(key) if self.registry is not None else None
         default = spec.default if spec is not None else None
         return None if isinstance(default, dict) else default
-
-    def mismatches(self, resolved: dict) -> dict[str, tuple[object, object]]:
-        out = {}
-        for key, asked in self.expected_architecture().items():
-            got = resolved[key] if key in resolved else self.megatron_default(key)
-            if got != asked or isinstance(got, bool) != isinstance(asked, bool):
-                out[key] = (asked, got)
-        return out
 
     def launch_command(self) -> list[str] | None:
         """The `primus-cli direct` argv for `launch.mode` (dry-run adds --dry-run); None for none."""

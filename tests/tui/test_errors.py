@@ -34,9 +34,12 @@ async def test_bad_repo_id_shown_in_place_and_next_disabled(make):
     async with app.run_test(size=(100, 30)) as pilot:
         await fetch(pilot, "not a repo!!")
         assert "is not a Hugging Face repo id" in model_error(app)
-        assert app.screen.check_action("next", ()) is None
+        assert not app.screen.can_advance()
         await pilot.press("ctrl+n")
+        await settle(pilot)
         assert app.screen.step == 0
+        # never silent: the notification says what to fix first
+        assert any("Fetch a model first" in n.message or "Fix this first" in n.message for n in app._notifications)
 
 
 async def test_offline_not_cached_says_how_to_fix(make):
@@ -92,8 +95,12 @@ async def test_validation_errors_per_field_and_across_fields(make):
         await set_field(pilot, "arch-num_attention_heads", "abc")
         row = wiz.query_one("#arch-num_attention_heads").parent.parent
         assert isinstance(row, FieldRow) and row.message
-        assert wiz.view.errors and wiz.check_action("next", ()) is None
+        assert wiz.view.errors and not wiz.can_advance()
         assert wiz.query_one("#problems").has_class("-errors")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert wiz.step == 2
+        assert any("Fix this first: architecture.num_attention_heads" in n.message for n in app._notifications)
 
         await set_field(pilot, "arch-num_attention_heads", "32")
         await set_field(pilot, "arch-num_query_groups", "5")  # 32 heads are not divisible by 5 groups

@@ -9,6 +9,7 @@ import yaml
 
 from primus_tui.wizard import WizardState, execute
 from primus_tui.wizard.state import RunOutcome
+from primus_tui.wizard.verdict import preview as staged_preview, verify
 
 from .conftest import TINY_EXP, TINY_MODEL, TINY_REPO
 
@@ -94,7 +95,7 @@ def test_outputs_plan_write_verify_checklist(state: WizardState, tree: Path) -> 
     assert [f.action for f in plan.files] == ["create", "create"]
     assert [i.done for i in state.checklist(plan)] == [True, False, False, False]
 
-    preview = state.preview()
+    preview = staged_preview(state)
     assert preview.staged and preview.mismatches == {}
     assert preview.values["num_query_groups"] == 4
     assert "primus/configs/models/megatron/tinyllama_1.1B.yaml" in preview.chain
@@ -102,7 +103,7 @@ def test_outputs_plan_write_verify_checklist(state: WizardState, tree: Path) -> 
 
     execute(plan)
     assert [f.action for f in state.plan().files] == ["unchanged", "unchanged"]
-    res = state.verify()
+    res = verify(state)
     assert not res.staged and res.mismatches == {}
     assert res.values == preview.values | {}  # the preview was exact
     items = state.checklist()
@@ -117,7 +118,7 @@ def test_verify_catches_an_architecture_the_files_do_not_give(state: WizardState
     data = yaml.safe_load(exp.read_text())
     exp.write_text(exp.read_text().replace("    overrides:\n", "    overrides:\n      num_layers: 3\n", 1))
     assert data  # the file was YAML before and after
-    assert state.verify().mismatches == {"num_layers": (22, 3)}
+    assert verify(state).mismatches == {"num_layers": (22, 3)}
 
 
 def test_launch_command(state: WizardState, tree: Path) -> None:

@@ -37,6 +37,7 @@ class WriteAndLaunch:
         from primus_tui.errors import UserError, one_line
         from primus_tui.tui.screens.confirm import ConfirmScreen
         from primus_tui.wizard import execute
+        from primus_tui.wizard.verdict import verify
 
         pane = self.launch_pane
         view = await self.view_ready()
@@ -73,7 +74,7 @@ class WriteAndLaunch:
                 return False
         try:
             written = execute(plan, force=force)
-            res = state.verify()
+            res = verify(state)
         except UserError as exc:
             pane.set_message(f"Write failed: {one_line(exc)}", "error")
             return False

@@ -180,9 +180,6 @@ class WizardScreen(WriteAndLaunch, Screen):
         """True while the panes are mounting or the view of the latest state is being computed."""
         return not self.panes_ready.is_set() or self._computing or self._dirty
 
-    def _want_preview(self) -> bool:
-        return STEPS[self.step].id == "preview"
-
     def _schedule_view(self) -> None:
         """Compute the view of the latest state in a thread; one at a time, latest state wins."""
         if not self.panes_ready.is_set():
@@ -191,16 +188,16 @@ class WizardScreen(WriteAndLaunch, Screen):
             self._dirty = True
             return
         self._computing, self._dirty = True, False
-        state, with_preview = self.state, self._want_preview()
+        state = self.state
         self.run_worker(
-            lambda: build_view(state, with_preview), name="view", group="view", thread=True, exit_on_error=False
+            lambda: build_view(state), name="view", group="view", thread=True, exit_on_error=False
         )
 
     def _view_done(self, view: StateView | None) -> None:
         self._computing = False
         if view is not None:
             self._apply_view(view)
-        if self._dirty or (self._want_preview() and self.view.state is self.state and not self.view.with_preview):
+        if self._dirty:
             self._schedule_view()
 
     def _apply_view(self, view: StateView) -> None:
@@ -213,8 +210,7 @@ class WizardScreen(WriteAndLaunch, Screen):
         self.query_one(StepStatus).show(items=items)
         self._show_problems(view)
         self._update_header()
-        if view.with_preview:
-            self._show_preview(view)
+        self._show_preview(view)
         self.refresh_bindings()
 
     async def view_ready(self) -> StateView:
@@ -271,9 +267,7 @@ class WizardScreen(WriteAndLaunch, Screen):
         self.query_one(ContentSwitcher).current = step_id
         self.query_one(StepNav).show_current(step_id)
         self.query_one(StepStatus).show(current=step)
-        if step_id == "preview" and not (self.view.state is self.state and self.view.with_preview):
-            self._schedule_view()
-        elif step_id in ("experiment", "launch"):
+        if step_id in ("experiment", "launch", "preview"):
             self._schedule_view()  # the file plan is against the disk now (files may have changed)
         self.call_after_refresh(self._focus_first, self.pane(step_id))
 
@@ -290,13 +284,13 @@ class WizardScreen(WriteAndLaunch, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
-            return True if self.busy or self.can_advance() else None
+            return True if self.step < len(STEPS) - 1 else None  # blocked: it says why (never silent)
         if action == "back":
             return True if self.step > 0 else None
         if action == "cancel_run":
             return True if self.running else False
         if action in ("write", "launch"):
-            return None if self.running or self.view.errors else True
+            return None if self.running else True  # with errors, the write flow names them
         if action == "cancel_fetch":
             return True if self.fetching else False
         return True
@@ -312,15 +306,29 @@ class WizardScreen(WriteAndLaunch, Screen):
     def action_next(self) -> None:
         if self.busy:
             self._next_when_ready()  # judge the state the user sees once its view lands, not a stale one
-        elif self.can_advance():
-            self.step += 1
+        else:
+            self._advance()
 
     @work(exclusive=True, group="next", exit_on_error=False)
     async def _next_when_ready(self) -> None:
         step = self.step
         await self.view_ready()
-        if self.step == step and self.can_advance():
+        if self.step == step:
+            self._advance()
+
+    def _advance(self) -> None:
+        """Next step, or say what blocks it (the first error of this step, in full)."""
+        if self.can_advance():
             self.step += 1
+            return
+        step_id = STEPS[self.step].id
+        blocking = self.view.errors_for(step_id)
+        if blocking:
+            more = f" (+{len(blocking) - 1} more)" if len(blocking) > 1 else ""
+            self.notify(f"Fix this first: {blocking[0]}{more}", title="Not ready for the next step",
+                        severity="error", timeout=8)
+        elif step_id == "model":
+            self.notify("Fetch a model first: type a repo id or a path, then enter.", severity="warning")
 
     def action_back(self) -> None:
         self.step = max(self.step - 1, 0)
@@ -389,13 +397,13 @@ class WizardScreen(WriteAndLaunch, Screen):
     # -- step 5: preview ------------------------------------------------------------------------
     def _show_preview(self, view: StateView) -> None:
         pane = self.pane("preview")
-        if view.errors:
+        if view.preview is not None:  # resolved: its mismatches (if any) are shown in place
+            p = view.preview
+            pane.show_preview(view.state, p.resolution, p.base_diff, p.model_yaml, p.experiment_yaml)
+        elif view.errors:
             pane.show_blocked(view.errors)
         elif view.preview_error:
             pane.show_error(view.preview_error)
-        elif view.preview is not None:
-            p = view.preview
-            pane.show_preview(view.state, p.resolution, p.base_diff, p.model_yaml, p.experiment_yaml)
 
 
 def _step_number(step_id: str) -> int:
