@@ -6,20 +6,7 @@ use fixtures. Importing this module must stay light: no torch, no megatron, no h
 
 from __future__ import annotations
 
-import gc
-
-# Start-up: no cyclic-GC passes while Textual and the first screen are built (~15 ms of a
-# ~0.29 s first frame on the 2-core VM; nothing cyclic worth collecting is made before it).
-# The wizard screen calls `startup_done()` once its first frame is on screen; `run_app` too.
-_GC_WAS_ENABLED = gc.isenabled()
-gc.disable()
-
-
-def startup_done() -> None:
-    """Give the cyclic GC back (idempotent)."""
-    if _GC_WAS_ENABLED and not gc.isenabled():
-        gc.enable()
-
+from primus_tui.tui.startup import startup_done  # first: pauses the cyclic GC until the first frame
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass

@@ -6,15 +6,7 @@ from dataclasses import dataclass
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-STEP_COMMANDS = (
-    ("model", "Step 1: Model", "Choose the Hugging Face model (repo id, revision or local path)"),
-    ("base", "Step 2: Base", "Pick the preset the new model YAML extends"),
-    ("arch", "Step 3: Architecture", "Edit the Megatron fields prefilled from config.json"),
-    ("experiment", "Step 4: Experiment", "Experiment file, training overrides, target tree, file plan"),
-    ("preview", "Step 5: Preview", "The merged config with sources, shadowed keys and the YAML"),
-    ("launch", "Step 6: Write & launch", "Write the files and run primus-cli direct"),
-)
-
+from primus_tui.steps import STEPS
 
 @dataclass(frozen=True)
 class PaletteEntry:
@@ -24,7 +16,7 @@ class PaletteEntry:
 
 
 def palette_entries() -> list[PaletteEntry]:
-    entries = [PaletteEntry(title, help, f"goto('{step}')") for step, title, help in STEP_COMMANDS]
+    entries = [PaletteEntry(s.label, s.purpose[:1].upper() + s.purpose[1:], f"goto('{s.id}')") for s in STEPS]
     entries += [
         PaletteEntry("Fetch model config", "Fetch config.json for the repo id / path in step 1", "fetch"),
         PaletteEntry("Write files", "Write the model and experiment YAML (asks first)", "write"),

@@ -10,24 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Which step owns a problem, by the first part of its answers path.
-STEP_OF_PATH = (
-    ("model", "model"),
-    ("base", "base"),
-    ("name", "experiment"),
-    ("architecture", "arch"),
-    ("experiment", "experiment"),
-    ("target", "experiment"),
-    ("overwrite", "launch"),
-    ("launch", "launch"),
-)
-
-
-def step_of(path: str) -> str:
-    for prefix, step in STEP_OF_PATH:
-        if path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[") or path.startswith(prefix + " "):
-            return step
-    return "model"
+from primus_tui.steps import step_of
 
 
 @dataclass
@@ -83,6 +66,7 @@ def build_view(state: Any) -> StateView:
 def _build_view(state: Any) -> StateView:
     """The core's verdict (problems, plan, staged resolution) plus what the panes read."""
     from primus_tui.errors import UserError, one_line
+    from primus_tui.wizard.checklist import build_checklist
     from primus_tui.wizard.verdict import assess
 
     verdict = assess(state)
@@ -90,7 +74,7 @@ def _build_view(state: Any) -> StateView:
     view.plan_error = next((p.message for p in verdict.problems if p.source == "plan"), "")
     view.bases = list(state.bases)
     view.base_candidate = state.base_candidate
-    view.checklist = list(state.checklist(view.plan))
+    view.checklist = build_checklist(state, view.plan, verdict.problems)
     view.param_count = state.param_count()
     # Warm what the panes read, so rendering on the UI thread never computes.
     state.fields(), state.overrides(), state.pinned(), state.known_keys

@@ -17,7 +17,7 @@ bytes on disk. One UI step maps to one call; each returns a new state:
     s = s.with_launch("dry-run", single=True)         # none | dry-run | run, env, log_file, overrides
     s = s.set_answer("experiment.overrides.lr", 3e-4) # any dotted answers path (what --set does)
 
-    s.problems()          # every Problem(path, message, severity) at once, paths as in the answers file
+    check_state(s)        # (wizard.checks) every Problem(path, message, severity, source) of the answers
     s.fields()            # the architecture asked for;  s.field_source(key) -> "HF num_hidden_layers"...
     s.param_count()       # hf.ParamCount of that architecture (or None)
     s.model_yaml()        # primus/configs/models/megatron/<name>.yaml text
@@ -30,7 +30,7 @@ bytes on disk. One UI step maps to one call; each returns a new state:
     assess(s)             # Verdict: every problem (resolution included), the plan, the resolution
     s.launch_command()    # primus-cli argv for launch.mode (None for none); s.command_for("run")
     s = s.with_run_result("run", exit_code)
-    s.checklist()         # the seed's four steps: ChecklistItem(step, title, done, reason)
+    build_checklist(s)    # (wizard.checklist) the seed's four steps: ChecklistItem(step, title, done, reason)
     s.to_answers_yaml()   # complete answers (defaults, HF values, pinned revision) for replay
 
 Validation of single values for form fields: `primus_tui.hf.FIELD_VALIDATORS` and

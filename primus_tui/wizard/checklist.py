@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from primus_tui.wizard.checks import check_state
+from primus_tui.wizard.problems import Problem, errors_of
 
 if TYPE_CHECKING:
     from primus_tui.wizard.plan import Plan
@@ -36,8 +40,10 @@ def _file_reason(plan: "Plan | None", role: str, blocked: str | None) -> tuple[b
     return False, f"{f.display} exists and differs (would modify; needs --force)"
 
 
-def build_checklist(s: "WizardState", plan: "Plan | None" = None) -> list[ChecklistItem]:
-    errors = s.errors()
+def build_checklist(s: "WizardState", plan: "Plan | None" = None,
+                    problems: "Sequence[Problem] | None" = None) -> list[ChecklistItem]:
+    """Each step done or why not; `problems`: the verdict's (checked again when not given)."""
+    errors = errors_of(check_state(s) if problems is None else problems)
     blocked = f"blocked: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "") if errors else None
     if plan is None and not errors:
         try:

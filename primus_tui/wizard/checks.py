@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from primus_tui.megatron.liveness import classify_key
 from primus_tui.wizard.problems import Problem, did_you_mean
+from primus_tui.wizard.rules import OVERRIDE_RULES, PARALLEL_KEYS
 from primus_tui.wizard.schema import describe, expected, kind_ok, type_problem
 
 if TYPE_CHECKING:
@@ -97,8 +98,6 @@ def _reference(s: "WizardState", key: str) -> tuple[bool, object]:
 
 
 def _check_key(s: "WizardState", section: str, key: str, value: object, out: list[Problem]) -> None:
-    from primus_tui.wizard.state import OVERRIDE_RULES
-
     path = f"{section}.{key}"
     if key in s.answers.primus_only_keys:
         pass  # named by the user as a key only Primus (a patch) reads: not checked against Megatron
@@ -202,8 +201,6 @@ def _int(value: object) -> bool:
 def _check_fields(s: "WizardState", out: list[Problem]) -> None:
     """The HF import's field and cross-field checks on the config Primus will resolve."""
     from primus_tui.hf import validate_fields
-    from primus_tui.wizard.state import PARALLEL_KEYS
-
     sizes = {}
     for key in PARALLEL_KEYS:
         value = s.effective(key, 1)
@@ -233,8 +230,6 @@ def _check_fields(s: "WizardState", out: list[Problem]) -> None:
 
 
 def _path_for(s: "WizardState", key: str, message: str = "") -> str:
-    from primus_tui.wizard.state import PARALLEL_KEYS
-
     ov = s.answers.experiment.overrides
     for size in PARALLEL_KEYS:  # "... not divisible by tensor_model_parallel_size 3": fix the size
         if size in message and size in ov:

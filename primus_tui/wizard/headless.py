@@ -19,6 +19,7 @@ from typing import IO
 
 from primus_tui.wizard import schema
 from primus_tui.wizard.answersfile import load_answers_file
+from primus_tui.wizard.checklist import build_checklist
 from primus_tui.wizard.errors import (
     EXIT_BAD_ANSWERS,
     EXIT_LAUNCH_FAILED,
@@ -257,7 +258,7 @@ def _finish(state: WizardState, plan, report: Report, out: IO[str], text: bool, 
             plan = state.plan()
         except WizardError:
             pass
-    items = state.checklist(plan)
+    items = build_checklist(state, plan)
     report.checklist = [c.to_dict() for c in items]
     if text:
         print("checklist:", file=out)

@@ -12,7 +12,7 @@
     launch: {mode: none, single: false, log_file: null, env: {}, overrides: []}
 
 `parse_answers` checks the shape and types and reports every problem with its path;
-Megatron-key and cross-field checks need the config tree and live in `WizardState.problems()`.
+Megatron-key and cross-field checks need the config tree and live in `wizard.checks.check_state`.
 """
 
 from __future__ import annotations

@@ -17,11 +17,10 @@ from typing import Any
 from primus_tui.config import ConfigError, ConfigTree
 from primus_tui.wizard import schema
 from primus_tui.wizard.answersfile import render_answers
-from primus_tui.wizard.checklist import ChecklistItem, build_checklist
 from primus_tui.wizard.errors import WizardError
 from primus_tui.wizard.experiment import ExperimentText, render_experiment
 from primus_tui.wizard.plan import Plan, plan_file
-from primus_tui.wizard.problems import Problem, errors_of
+from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.schema import (
     DEFAULT_SEQ_LENGTH,
     EXPERIMENT_DIR,
@@ -32,26 +31,6 @@ from primus_tui.wizard.schema import (
     ModelAnswer,
     TargetAnswer,
 )
-
-# Typed rules for the common training overrides: (kinds, minimum).
-OVERRIDE_RULES: dict[str, tuple[tuple[str, ...], float | None]] = {
-    "mock_data": (("bool",), None),
-    "train_iters": (("int",), 1),
-    "micro_batch_size": (("int",), 1),
-    "global_batch_size": (("int",), 1),
-    "seq_length": (("int",), 1),
-    "lr": (("float",), 0),
-    "min_lr": (("float",), 0),
-    "tensor_model_parallel_size": (("int",), 1),
-    "pipeline_model_parallel_size": (("int",), 1),
-    "expert_model_parallel_size": (("int",), 1),
-    "context_parallel_size": (("int",), 1),
-    "save": (("str", "null"), None),
-    "disable_last_saving": (("bool",), None),
-}
-PARALLEL_KEYS = ("tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size",
-                 "context_parallel_size")
-
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -409,32 +388,18 @@ class WizardState:
     def exp_name(self) -> str:
         return self.answers.experiment.exp_name or f"${{PRIMUS_EXP_NAME:{self.name}-pretrain}}"
 
-    # ---- checks ----------------------------------------------------------------------------------
-
-    def problems(self) -> list[Problem]:
-        """Every problem at once (errors and warnings), each with its path in the answers."""
-        return list(self._problems)
-
-    @cached_property
-    def _problems(self) -> tuple[Problem, ...]:
-        from primus_tui.wizard.checks import check_state
-
-        return tuple(check_state(self))
-
-    def errors(self) -> list[Problem]:
-        return errors_of(self.problems())
-
-    def require_ready(self) -> None:
-        """Raise `WizardError` naming every error (for callers that cannot show a list)."""
-        errors = self.errors()
-        if errors:
-            raise WizardError("; ".join(str(p) for p in errors))
-
     # ---- outputs ---------------------------------------------------------------------------------
+
+    def _require_inputs(self) -> None:
+        """The outputs need a mapped model, a tree and a base (checks.check_state says why not)."""
+        missing = [what for what, value in (("a fetched and mapped model", self.mapping), ("a Primus tree", self.tree),
+                                            ("a base preset", self.base), ("a name", self.name)) if value is None]
+        if missing:
+            raise WizardError("not ready: needs " + ", ".join(missing))
 
     def model_yaml(self) -> str:
         """The generated model preset (HF import's renderer, with the `architecture` answers)."""
-        self.require_ready()
+        self._require_inputs()
         from primus_tui.hf import render_model_yaml
 
         extra = dict(self.answers.architecture) or None
@@ -449,7 +414,7 @@ class WizardState:
 
     def experiment_yaml(self) -> str:
         """The experiment in the seed's layout, pointing at `<name>.yaml`."""
-        self.require_ready()
+        self._require_inputs()
         return render_experiment(
             self.answers.experiment,
             model_name=self.name,
@@ -505,10 +470,6 @@ class WizardState:
             log_file=launch.log_file,
             overrides=list(launch.overrides) or None,
         )
-
-    def checklist(self, plan: Plan | None = None) -> list[ChecklistItem]:
-        """The seed's four steps, each done or with the reason it is not."""
-        return build_checklist(self, plan)
 
     def complete_answers(self) -> Answers:
         """The answers with every default and HF value filled in (the commit pinned)."""

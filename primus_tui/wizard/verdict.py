@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from primus_tui.errors import UserError, one_line
 from primus_tui.megatron.meaning import same_meaning
+from primus_tui.wizard.checks import check_state
 from primus_tui.wizard.plan import Plan
 from primus_tui.wizard.preview import Resolution, resolve, stage
 from primus_tui.wizard.problems import Problem, errors_of, warnings_of
@@ -95,7 +96,7 @@ def verify(state: "WizardState") -> Resolution:
 
 def assess(state: "WizardState", *, resolve: bool = True) -> Verdict:
     """Checks, then (when nothing blocks) the plan against the disk and the staged resolution."""
-    problems = list(state.problems())
+    problems = check_state(state)
     if errors_of(problems):
         return Verdict(tuple(problems))
     try:

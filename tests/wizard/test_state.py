@@ -8,6 +8,9 @@ import pytest
 import yaml
 
 from primus_tui.wizard import WizardState, execute
+from primus_tui.wizard.checklist import build_checklist
+from primus_tui.wizard.checks import check_state
+from primus_tui.wizard.problems import errors_of
 from primus_tui.wizard.state import RunOutcome
 from primus_tui.wizard.verdict import preview as staged_preview, verify
 
@@ -22,13 +25,13 @@ def state(tree: Path) -> WizardState:
 
 
 def paths(s: WizardState) -> list[str]:
-    return [p.path for p in s.problems()]
+    return [p.path for p in check_state(s)]
 
 
 def test_new_state_asks_for_a_model(tree: Path) -> None:
     s = WizardState.new(tree)
     assert paths(s) == ["model"]
-    items = s.checklist()
+    items = build_checklist(s)
     assert [i.done for i in items] == [False] * 4
     assert items[0].reason == "no model chosen yet"
 
@@ -39,7 +42,7 @@ def test_with_model_fetches_maps_ranks_and_names(tree: Path, hf_cache: dict) -> 
     assert s.mapping.fields["num_query_groups"] == 4
     assert s.name == "tinyllama_1.1b_chat_v1.0"
     assert s.bases and s.base == s.bases[0].name
-    assert s.problems() == []
+    assert check_state(s) == []
     assert s.field_source("num_layers") == "HF num_hidden_layers"
 
 
@@ -60,13 +63,13 @@ def test_steps_are_pure(state: WizardState) -> None:
 
 def test_problems_carry_answer_paths(state: WizardState) -> None:
     s = state.set_field("num_layer", 4).set_override("seq_length", 4096).with_base("nope")
-    problems = {p.path: p.message for p in s.problems()}
+    problems = {p.path: p.message for p in check_state(s)}
     assert problems["base"].startswith("preset 'nope.yaml' not found")
     s = state.set_field("num_layer", 4).set_override("seq_length", 4096)
-    problems = {p.path: p.message for p in s.problems()}
+    problems = {p.path: p.message for p in check_state(s)}
     assert problems["architecture.num_layer"] == "unknown Megatron key (did you mean 'num_layers'?)"
     assert problems["experiment.overrides.seq_length"] == "4096 exceeds max_position_embeddings 2048"
-    assert s.errors() and state.errors() == []
+    assert errors_of(check_state(s)) and errors_of(check_state(state)) == []
 
 
 def test_base_cannot_be_the_file_being_written(state: WizardState) -> None:
@@ -75,14 +78,14 @@ def test_base_cannot_be_the_file_being_written(state: WizardState) -> None:
 
 def test_hf_cross_field_checks_reach_the_answers(state: WizardState) -> None:
     s = state.set_override("tensor_model_parallel_size", 3)
-    assert any(p.path == "experiment.overrides.tensor_model_parallel_size" for p in s.errors())
+    assert any(p.path == "experiment.overrides.tensor_model_parallel_size" for p in errors_of(check_state(s)))
 
 
 def test_set_answer_is_checked_like_a_file(state: WizardState) -> None:
     s = state.set_answer("launch.mode", "sprint")
     assert paths(s) == ["launch.mode"]
     s = state.set_answer("experiment.overrides.train_iters", 90)
-    assert s.overrides()["train_iters"] == 90 and s.problems() == []
+    assert s.overrides()["train_iters"] == 90 and check_state(s) == []
     assert s.mapping is not None  # model unchanged: no refetch, HF config kept
 
 
@@ -93,7 +96,7 @@ def test_outputs_plan_write_verify_checklist(state: WizardState, tree: Path) -> 
     assert "model: tinyllama_1.1B.yaml" in exp
     plan = state.plan()
     assert [f.action for f in plan.files] == ["create", "create"]
-    assert [i.done for i in state.checklist(plan)] == [True, False, False, False]
+    assert [i.done for i in build_checklist(state, plan)] == [True, False, False, False]
 
     preview = staged_preview(state)
     assert preview.staged and preview.mismatches == {}
@@ -106,9 +109,9 @@ def test_outputs_plan_write_verify_checklist(state: WizardState, tree: Path) -> 
     res = verify(state)
     assert not res.staged and res.mismatches == {}
     assert res.values == preview.values | {}  # the preview was exact
-    items = state.checklist()
+    items = build_checklist(state)
     assert [i.done for i in items] == [True, True, True, False]
-    assert state.with_run_result("run", 0).checklist()[3].done
+    assert build_checklist(state.with_run_result("run", 0))[3].done
     assert state.with_run_result("run", 1).run == RunOutcome("run", 1)
 
 

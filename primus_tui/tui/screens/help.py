@@ -8,18 +8,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HELP_TEXT = """\
+from primus_tui.steps import STEPS
+
+HELP_TEMPLATE = """\
 [b]primus-tui[/b] turns a Hugging Face model into a Primus/Megatron model YAML and an
 experiment YAML, then runs [b]primus-cli direct[/b] and streams its log. The sidebar
 checklist is Primus's own four-step guide; each item ticks itself when really done.
 
 [b]Steps[/b]
-  1 Model         Hugging Face repo id (and revision) or a local folder / config.json
-  2 Base          the preset the new model YAML extends (Option A or B)
-  3 Architecture  Megatron fields prefilled from config.json, checked as you type
-  4 Experiment    experiment file, training overrides, target tree, the file plan
-  5 Preview       the merged config exactly as Primus resolves it, with sources
-  6 Write & run   write the files, then launch (or dry-run) primus-cli direct
+{steps}
 
 [b]Keys[/b]
   ctrl+n / ctrl+b   next / previous step (any step: ctrl+p "Step 3", or click it)
@@ -34,6 +31,10 @@ checklist is Primus's own four-step guide; each item ticks itself when really do
   ctrl+p            command palette      F1 (or ? outside a text field)   this help
   ctrl+q            quit
 """
+
+
+_WIDTH = max(len(s.title) for s in STEPS) + 2
+HELP_TEXT = HELP_TEMPLATE.format(steps="\n".join(f"  {s.number} {s.title:<{_WIDTH}}{s.purpose}" for s in STEPS))
 
 
 class HelpScreen(ModalScreen[None]):

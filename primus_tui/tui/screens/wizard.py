@@ -22,41 +22,20 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from primus_tui.tui.startup import startup_done
 from primus_tui.tui.screens.flows import WriteAndLaunch, error_text
-from primus_tui.tui.view import StateView, build_view, step_of
+from primus_tui.steps import CHECK_LABELS, STEPS, step_of
+from primus_tui.steps import step as step_named
+from primus_tui.tui.panes import later_pane_classes
+from primus_tui.tui.view import StateView, build_view
 from primus_tui.tui.widgets.checklist import (
     CheckItem,
     Checklist,
-    StepInfo,
     StepNav,
     StepStatus,
 )
 from primus_tui.tui.widgets.step import Edit, StepPane
 from primus_tui.tui.widgets.step_model import ModelStep
-
-# Only step 1 is imported and composed before the first frame; the rest load right after it.
-STEPS = [
-    StepInfo("model", "Model"),
-    StepInfo("base", "Base"),
-    StepInfo("arch", "Architecture"),
-    StepInfo("experiment", "Experiment"),
-    StepInfo("preview", "Preview"),
-    StepInfo("launch", "Write & Launch"),
-]
-
-
-def later_step_classes() -> list[type[StepPane]]:
-    from primus_tui.tui.widgets.step_arch import ArchStep
-    from primus_tui.tui.widgets.step_base import BaseStep
-    from primus_tui.tui.widgets.step_experiment import ExperimentStep
-    from primus_tui.tui.widgets.step_launch import LaunchStep
-    from primus_tui.tui.widgets.step_preview import PreviewStep
-
-    return [BaseStep, ArchStep, ExperimentStep, PreviewStep, LaunchStep]
-
-
-CHECK_LABELS = ("Choose a base", "Create model YAML", "Point experiment", "Run primus-cli")
-
 
 class WizardScreen(WriteAndLaunch, Screen):
     """Hosts the six steps; `step` drives the switcher, the footer's Next/Back and the sidebar."""
@@ -126,14 +105,12 @@ class WizardScreen(WriteAndLaunch, Screen):
 
     async def _mount_rest(self) -> None:
         """Load the core and mount the other five panes once the first frame is on screen."""
-        from primus_tui.tui.app import startup_done
-
         startup_done()
         if self.state is None:
             from primus_tui.wizard import WizardState
 
             self.state = WizardState.new(self.primus_root)  # empty: nothing to fill into step 1
-        panes = [cls() for cls in later_step_classes()]
+        panes = [cls() for cls in later_pane_classes()]
         for pane in panes:
             pane.display = False
         await self.query_one(ContentSwitcher).mount_all(panes)
@@ -242,7 +219,7 @@ class WizardScreen(WriteAndLaunch, Screen):
                 "  ",
                 (f"⚠ {len(warnings)} warning{'s' * (len(warnings) != 1)}", "$text-warning" if warnings else "$text-muted"),
                 "  ",
-                (f"step {_step_number(step_of(first.path))}: {first}", "$text-error" if errors else "$text-warning"),
+                (f"step {step_named(step_of(first.path)).number}: {first}", "$text-error" if errors else "$text-warning"),
             )
             bar.update(head)
         bar.set_class(bool(errors), "-errors")
@@ -404,7 +381,3 @@ class WizardScreen(WriteAndLaunch, Screen):
             pane.show_blocked(view.errors)
         elif view.preview_error:
             pane.show_error(view.preview_error)
-
-
-def _step_number(step_id: str) -> int:
-    return next((i for i, s in enumerate(STEPS, 1) if s.id == step_id), 1)

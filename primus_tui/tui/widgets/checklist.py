@@ -8,13 +8,7 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
-
-@dataclass(frozen=True)
-class StepInfo:
-    """One wizard step as the sidebar shows it."""
-
-    id: str
-    title: str
+from primus_tui.steps import Step
 
 
 @dataclass(frozen=True)
@@ -32,7 +26,7 @@ TICK, TODO = "✔", "○"
 class StepNav(Static):
     """The six steps, the current one marked; a click jumps (keys: ctrl+n / ctrl+b, or the palette)."""
 
-    def __init__(self, steps: Sequence[StepInfo], **kwargs) -> None:
+    def __init__(self, steps: Sequence[Step], **kwargs) -> None:
         super().__init__("", **kwargs)
         self._steps = list(steps)
         self.current: str | None = None
@@ -98,7 +92,7 @@ SHORT_LABELS = ("base", "model YAML", "experiment", "run")
 class StepStatus(Static):
     """One line for narrow terminals, where the sidebar is hidden: `Step 3/6 Architecture  ✔ base ○ …`."""
 
-    def __init__(self, steps: Sequence[StepInfo], **kwargs) -> None:
+    def __init__(self, steps: Sequence[Step], **kwargs) -> None:
         super().__init__("", **kwargs)
         self._steps = list(steps)
         self._current = 0

@@ -43,7 +43,7 @@ OVERRIDE_ROWS = (
 def _type_rule(key: str):
     """The core's type rule for a training override, as a plain `(value) -> (ok, message)`."""
     from primus_tui.wizard.schema import type_problem
-    from primus_tui.wizard.state import OVERRIDE_RULES
+    from primus_tui.wizard.rules import OVERRIDE_RULES
 
     rule = OVERRIDE_RULES.get(key)
     if rule is None:
