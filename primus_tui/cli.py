@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "resolve": "Print the merged module config of an experiment (Primus's own merge rules).",
     "import": "Hugging Face config.json -> Primus model YAML (exact Megatron fields, checks, param counts).",
     "audit": "Compare Primus model presets with the Hugging Face configs they name.",
+    "schema": "The answers file's JSON Schema (for editors and linters).",
     "plan": "Parallel layout + per-GPU memory planner: which TP/PP/CP/EP layouts fit, fastest first.",
 }
 WIZARD_MODULE = "wizard_main"

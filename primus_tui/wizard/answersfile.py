@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from primus_tui.config.limits import LimitExceeded, load_bounded, read_bounded
 from primus_tui.config.render import scalar_yaml
 from primus_tui.wizard.errors import WizardError
-from primus_tui.wizard.schema import EXPERIMENT_DIR, MODEL_DIR, Answers
+from primus_tui.wizard.schema import Answers, to_plain
 
 
 def load_answers_file(path: str | Path) -> dict:
@@ -62,63 +63,31 @@ def _mapping(lines: list[str], indent: str, name: str, data: dict) -> None:
         lines.append(f"{indent}  {_v(key)}: {_v(value)}")
 
 
+def _render(obj: object, indent: str, lines: list[str]) -> None:
+    """Each declared answer in order, with its declared comments (schema.answer / section / mapping)."""
+    for f in dataclasses.fields(obj):
+        meta, value = f.metadata, getattr(obj, f.name)
+        if meta.get("only_with") and getattr(obj, meta["only_with"]) is None:
+            continue
+        if meta.get("blank"):
+            lines.append("")
+        if meta.get("doc"):
+            lines.append(f"{indent}# {meta['doc']}")
+        if "section" in meta:
+            lines.append(f"{indent}{f.name}:")
+            _render(value, indent + "  ", lines)
+        elif meta.get("open"):
+            _mapping(lines, indent, f.name, value)
+        else:
+            note = f"  # {meta['note']}" if meta.get("note") else ""
+            lines.append(f"{indent}{f.name}: {_v(to_plain(value))}{note}")
+
+
 def render_answers(answers: Answers) -> str:
     """Every answer written out (complete: replaying it gives the same files, byte for byte)."""
-    a = answers
-    exp = a.experiment
     lines = [
-        f"# primus-tui answers (version {a.version}). Replay: primus-tui --answers THIS_FILE",
+        f"# primus-tui answers (version {answers.version}). Replay: primus-tui --answers THIS_FILE",
         "# Inputs only, not the merged config; `--set key=value` wins over a value here.",
-        f"version: {a.version}",
-        "",
-        "# Hugging Face model: repo id and revision, or a local folder",
-        "model:",
     ]
-    if a.model.repo is not None:
-        lines.append(f"  repo: {_v(a.model.repo)}")
-        lines.append(f"  revision: {_v(a.model.revision)}")
-        lines.append(f"  commit: {_v(a.model.commit)}  # what the revision was when saved; replays read this commit")
-    if a.model.path is not None:
-        lines.append(f"  path: {_v(a.model.path)}")
-    lines += [
-        f"# preset to extend, from {MODEL_DIR}/",
-        f"base: {_v(a.base)}",
-        f"# the new model preset: {MODEL_DIR}/<name>.yaml",
-        f"name: {_v(a.name)}",
-        "# Megatron keys set on top of the values mapped from the HF config",
-    ]
-    _mapping(lines, "", "architecture", a.architecture)
-    lines += [
-        "# HF settings Megatron cannot express, accepted by name (e.g. rope_scaling_factor)",
-        f"accept_divergences: {_v(list(a.accept_divergences))}",
-        "# keys that are no Megatron argument on purpose (else an unknown key is an error)",
-        f"primus_only_keys: {_v(list(a.primus_only_keys))}",
-        "",
-        "experiment:",
-        f"  file: {_v(exp.file)}  # under {EXPERIMENT_DIR}/",
-        f"  work_group: {_v(exp.work_group)}",
-        f"  user_name: {_v(exp.user_name)}",
-        f"  exp_name: {_v(exp.exp_name)}",
-        f"  workspace: {_v(exp.workspace)}",
-        f"  framework: {_v(exp.framework)}",
-        f"  module: {_v(exp.module)}",
-        f"  config: {_v(exp.config)}",
-    ]
-    _mapping(lines, "  ", "overrides", exp.overrides)
-    lines += [
-        "",
-        "# null: the tree bundled with primus-tui; else a Primus checkout",
-        "target:",
-        f"  primus_root: {_v(a.target.primus_root)}",
-        "# never: refuse to replace a file that differs; force: replace it",
-        f"overwrite: {_v(a.overwrite)}",
-        "",
-        "# none | dry-run | run: `primus-cli direct -- train pretrain --config <experiment>`",
-        "launch:",
-        f"  mode: {_v(a.launch.mode)}",
-        f"  single: {_v(a.launch.single)}",
-        f"  log_file: {_v(a.launch.log_file)}",
-    ]
-    _mapping(lines, "  ", "env", a.launch.env)
-    lines.append(f"  overrides: {_v(list(a.launch.overrides))}")
+    _render(answers, "", lines)
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ Megatron-key and cross-field checks need the config tree and live in `wizard.che
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,15 +45,52 @@ DEFAULT_OVERRIDES: dict[str, object] = {
 DEFAULT_SEQ_LENGTH = 2048
 
 
+# ---- the declaration: every answer once, with its type, choices and the file's comment ----------
+
+OPEN = "open"  # a mapping of free keys (Megatron keys / env vars), checked elsewhere
+
+
+@dataclass(frozen=True)
+class Leaf:
+    kinds: tuple[str, ...]
+    choices: tuple[str, ...] = ()
+
+
+def answer(default: object = None, *, kinds: tuple[str, ...], choices: tuple[str, ...] = (), doc: str = "",
+           note: str = "", only_with: str | None = None, blank: bool = False):
+    """One answer: `kinds` and `choices` check it, `doc` is the comment line above it in the answers
+    file (and its JSON-schema description), `note` the comment after it; `only_with` writes it only
+    when that sibling is set (model.revision only with model.repo)."""
+    meta = {"leaf": Leaf(kinds, choices), "doc": doc, "note": note, "only_with": only_with, "blank": blank}
+    return field(default=default, metadata=meta)
+
+
+def mapping(*, doc: str = "", factory=dict, blank: bool = False):
+    """A mapping of free keys (Megatron keys, environment variables): its keys are checked elsewhere."""
+    return field(default_factory=factory, metadata={"open": True, "doc": doc, "note": "", "only_with": None,
+                                                    "blank": blank})
+
+
+def section(cls: type, *, doc: str = "", blank: bool = False):
+    """A nested group of answers."""
+    return field(default_factory=cls, metadata={"section": cls, "doc": doc, "note": "", "only_with": None,
+                                                "blank": blank})
+
+
+_NAMES = ("list",)
+_STR_OR_NULL = ("str", "null")
+
+
 @dataclass(frozen=True)
 class ModelAnswer:
     """`commit` pins what `revision` resolved to when the answers were saved: replays read that
     exact config.json, and the model YAML header still names the revision asked for."""
 
-    repo: str | None = None
-    path: str | None = None
-    revision: str | None = None
-    commit: str | None = None
+    repo: str | None = answer(kinds=_STR_OR_NULL, only_with="repo")
+    revision: str | None = answer(kinds=_STR_OR_NULL, only_with="repo")
+    commit: str | None = answer(kinds=_STR_OR_NULL, only_with="repo",
+                                note="what the revision was when saved; replays read this commit")
+    path: str | None = answer(kinds=_STR_OR_NULL, only_with="path")
 
     @property
     def ref(self) -> str | None:
@@ -62,122 +100,116 @@ class ModelAnswer:
 
 @dataclass(frozen=True)
 class ExperimentAnswer:
-    file: str | None = None  # null: <name>-pretrain.yaml
-    work_group: str = "${PRIMUS_TEAM:amd}"
-    user_name: str = "${PRIMUS_USER:root}"
-    exp_name: str | None = None  # null: ${PRIMUS_EXP_NAME:<name>-pretrain}
-    workspace: str = "${PRIMUS_WORKSPACE:./output}"
-    framework: str = "megatron"
-    module: str = "pre_trainer"
-    config: str = "pre_trainer.yaml"
-    overrides: dict = field(default_factory=lambda: dict(DEFAULT_OVERRIDES))
+    file: str | None = answer(kinds=_STR_OR_NULL, note=f"under {EXPERIMENT_DIR}/ (null: <name>-pretrain.yaml)")
+    work_group: str = answer("${PRIMUS_TEAM:amd}", kinds=("str",))
+    user_name: str = answer("${PRIMUS_USER:root}", kinds=("str",))
+    exp_name: str | None = answer(kinds=_STR_OR_NULL, note="null: ${PRIMUS_EXP_NAME:<name>-pretrain}")
+    workspace: str = answer("${PRIMUS_WORKSPACE:./output}", kinds=("str",))
+    framework: str = answer("megatron", kinds=("str",), choices=FRAMEWORKS)
+    module: str = answer("pre_trainer", kinds=("str",))
+    config: str = answer("pre_trainer.yaml", kinds=("str",))
+    overrides: dict = mapping(doc="training overrides: any Megatron key", factory=lambda: dict(DEFAULT_OVERRIDES))
 
 
 @dataclass(frozen=True)
 class TargetAnswer:
-    primus_root: str | None = None  # null: the bundled tree
+    primus_root: str | None = answer(kinds=_STR_OR_NULL)
 
 
 @dataclass(frozen=True)
 class LaunchAnswer:
-    mode: str = "none"
-    single: bool = False
-    log_file: str | None = None
-    env: dict = field(default_factory=dict)
-    overrides: tuple[str, ...] = ()
+    mode: str = answer("none", kinds=("str",), choices=LAUNCH_MODES)
+    single: bool = answer(False, kinds=("bool",))
+    log_file: str | None = answer(kinds=_STR_OR_NULL)
+    env: dict = mapping()
+    overrides: tuple[str, ...] = answer((), kinds=_NAMES)
 
 
 @dataclass(frozen=True)
 class Answers:
-    version: int = VERSION
-    model: ModelAnswer = ModelAnswer()
-    base: str | None = None
-    name: str | None = None
-    architecture: dict = field(default_factory=dict)
-    # HF settings Megatron cannot express, accepted by name (the file says what Megatron builds instead)
-    accept_divergences: tuple[str, ...] = ()
-    # keys that are no Megatron argument on purpose (read by a Primus patch this registry cannot see)
-    primus_only_keys: tuple[str, ...] = ()
-    experiment: ExperimentAnswer = ExperimentAnswer()
-    target: TargetAnswer = TargetAnswer()
-    overwrite: str = "never"
-    launch: LaunchAnswer = LaunchAnswer()
+    version: int = answer(VERSION, kinds=("int",))
+    model: ModelAnswer = section(ModelAnswer, doc="Hugging Face model: repo id and revision, or a local folder",
+                                 blank=True)
+    base: str | None = answer(kinds=_STR_OR_NULL, doc=f"preset to extend, from {MODEL_DIR}/ (null: the best-ranked)")
+    name: str | None = answer(kinds=_STR_OR_NULL,
+                              doc=f"the new model preset: {MODEL_DIR}/<name>.yaml (null: from the repo)")
+    architecture: dict = mapping(doc="Megatron keys set on top of the values mapped from the HF config")
+    accept_divergences: tuple[str, ...] = answer(
+        (), kinds=_NAMES, doc="HF settings Megatron cannot express, accepted by name (e.g. rope_scaling_factor)")
+    primus_only_keys: tuple[str, ...] = answer(
+        (), kinds=_NAMES, doc="keys that are no Megatron argument on purpose (else an unknown key is an error)")
+    experiment: ExperimentAnswer = section(ExperimentAnswer, blank=True)
+    target: TargetAnswer = section(TargetAnswer, doc="null: the tree bundled with primus-tui; else a Primus checkout",
+                                   blank=True)
+    overwrite: str = answer("never", kinds=("str",), choices=OVERWRITE_POLICIES,
+                            doc="never: refuse to replace a file that differs; force: replace it (with --force)")
+    launch: LaunchAnswer = section(
+        LaunchAnswer, doc="none | dry-run | run: `primus-cli direct -- train pretrain --config <experiment>`", blank=True)
 
     def to_dict(self) -> dict:
         """Plain data in the file's key order (what `parse_answers` reads back)."""
-        exp = self.experiment
-        return {
-            "version": self.version,
-            "model": {"repo": self.model.repo, "path": self.model.path, "revision": self.model.revision,
-                      "commit": self.model.commit},
-            "base": self.base,
-            "name": self.name,
-            "architecture": copy.deepcopy(self.architecture),
-            "accept_divergences": list(self.accept_divergences),
-            "primus_only_keys": list(self.primus_only_keys),
-            "experiment": {
-                "file": exp.file,
-                "work_group": exp.work_group,
-                "user_name": exp.user_name,
-                "exp_name": exp.exp_name,
-                "workspace": exp.workspace,
-                "framework": exp.framework,
-                "module": exp.module,
-                "config": exp.config,
-                "overrides": copy.deepcopy(exp.overrides),
-            },
-            "target": {"primus_root": self.target.primus_root},
-            "overwrite": self.overwrite,
-            "launch": {
-                "mode": self.launch.mode,
-                "single": self.launch.single,
-                "log_file": self.launch.log_file,
-                "env": dict(self.launch.env),
-                "overrides": list(self.launch.overrides),
-            },
-        }
+        return to_plain(self)
 
 
-# ---- shape ------------------------------------------------------------------------------------
+# ---- derived from the declaration --------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Leaf:
-    kinds: tuple[str, ...]
-    choices: tuple[str, ...] = ()
+def to_plain(value: object) -> object:
+    """Dataclasses -> dicts in field order, tuples -> lists, mappings copied (the answers as YAML data)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return copy.deepcopy(value)
+    return value
 
 
-OPEN = "open"  # a mapping of free keys (Megatron keys / env vars), checked elsewhere
+def spec_of(cls: type) -> dict[str, object]:
+    """The shape `parse_answers` checks: Leaf / OPEN / nested dict, per declared field."""
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(cls):
+        if "section" in f.metadata:
+            out[f.name] = spec_of(f.metadata["section"])
+        elif f.metadata.get("open"):
+            out[f.name] = OPEN
+        else:
+            out[f.name] = f.metadata["leaf"]
+    return out
 
-SPEC: dict[str, object] = {
-    "version": Leaf(("int",)),
-    "model": {"repo": Leaf(("str", "null")), "path": Leaf(("str", "null")), "revision": Leaf(("str", "null")),
-              "commit": Leaf(("str", "null"))},
-    "base": Leaf(("str", "null")),
-    "name": Leaf(("str", "null")),
-    "architecture": OPEN,
-    "accept_divergences": Leaf(("list",)),
-    "primus_only_keys": Leaf(("list",)),
-    "experiment": {
-        "file": Leaf(("str", "null")),
-        "work_group": Leaf(("str",)),
-        "user_name": Leaf(("str",)),
-        "exp_name": Leaf(("str", "null")),
-        "workspace": Leaf(("str",)),
-        "framework": Leaf(("str",), FRAMEWORKS),
-        "module": Leaf(("str",)),
-        "config": Leaf(("str",)),
-        "overrides": OPEN,
-    },
-    "target": {"primus_root": Leaf(("str", "null"))},
-    "overwrite": Leaf(("str",), OVERWRITE_POLICIES),
-    "launch": {
-        "mode": Leaf(("str",), LAUNCH_MODES),
-        "single": Leaf(("bool",)),
-        "log_file": Leaf(("str", "null")),
-        "env": OPEN,
-        "overrides": Leaf(("list",)),
-    },
-}
+
+SPEC: dict[str, object] = spec_of(Answers)
+
+_JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "null": "null",
+               "map": "object", "list": "array"}
+
+
+def json_schema(cls: type | None = None) -> dict:
+    """JSON Schema (draft 2020-12) of the answers file, for editors and CI linters."""
+    cls = cls or Answers
+    props: dict[str, dict] = {}
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        if "section" in meta:
+            prop = json_schema(meta["section"])
+        elif meta.get("open"):
+            prop = {"type": "object"}
+        else:
+            leaf: Leaf = meta["leaf"]
+            types = [_JSON_TYPES[k] for k in leaf.kinds]
+            prop = {"type": types[0] if len(types) == 1 else types}
+            if leaf.choices:
+                prop["enum"] = list(leaf.choices)
+            if "list" in leaf.kinds:
+                prop["items"] = {"type": "string"}
+        text = "; ".join(t for t in (meta.get("doc"), meta.get("note")) if t)
+        if text:
+            prop["description"] = text
+        props[f.name] = prop
+    schema: dict = {"type": "object", "properties": props, "additionalProperties": False}
+    if cls is Answers:
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "primus-tui answers", **schema}
+    return schema
+
 
 _KIND_NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
                "null": "null", "map": "a mapping", "list": "a list"}

@@ -175,3 +175,31 @@ def test_secrets_are_refused_in_launch_env(key: str) -> None:
     _, problems = parse_answers({**GOOD, "launch": {"env": {key: "x", "NCCL_DEBUG": "INFO"}}})
     assert paths(problems) == [f"launch.env.{key}"]
     assert "secret" in problems[0].message
+
+
+def test_answers_are_declared_once() -> None:
+    """SPEC, to_dict, the answers file and the JSON schema all come from the dataclass declaration."""
+    import dataclasses
+
+    from primus_tui.wizard.schema import SPEC, json_schema
+
+    def keys(node: object) -> object:
+        return {k: keys(v) for k, v in node.items()} if isinstance(node, dict) else None
+
+    declared = {f.name for f in dataclasses.fields(Answers)}
+    assert set(SPEC) == declared == set(Answers().to_dict()) == set(json_schema()["properties"])
+    assert set(json_schema()["properties"]["launch"]["properties"]["mode"]["enum"]) == {"none", "dry-run", "run"}
+    text = render_answers(Answers())
+    assert set(yaml.safe_load(text)) == declared
+    # the declared comments reach the file
+    assert "# never: refuse to replace a file that differs" in text
+
+
+def test_schema_command_prints_the_json_schema(capsys) -> None:
+    import json
+
+    from primus_tui.cli import main
+
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "primus-tui answers" and "experiment" in schema["properties"]
