@@ -3,7 +3,7 @@
 Design (issue 12, item 5): a family is one frozen object, registered in `registry.FAMILIES`.
 Its class is its network *shape* (`llama.LlamaShaped`, `mla.DeepSeekMLA`, `refused.Refused`);
 the few ways families of one shape differ (which projections have a bias, the sliding-window
-switch, the MoE block, the dropout keys) are small strategy objects in `variants.py` / `moe.py`
+switch, the MoE block, the dropout keys) are small strategy objects in `variants.py` / `experts.py`
 that carry both sides of one HF rule: the Megatron mapping *and* the HF parameter count. So a
 family reads as a table row (defaults, aliases, variants, preset prefixes, refusal), a rule is
 written once and shared by every family that has it, and no code outside the family objects
