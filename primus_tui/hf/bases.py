@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from primus_tui.config import ConfigError
-from primus_tui.hf.implied import implied_values
 from primus_tui.hf.families import preset_families, preset_family
 from primus_tui.hf.families import related as related_families
+from primus_tui.hf.implied import implied_values
 from primus_tui.hf.presets import ABSENT, is_gpt_preset, raw_value, same
 
 OPTION_A = "language_model.yaml"
