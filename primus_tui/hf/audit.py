@@ -16,7 +16,8 @@ from primus_tui.config import ConfigError
 from primus_tui.hf.errors import HFError
 from primus_tui.hf import megatron_facts as facts
 from primus_tui.hf.keys import DELIBERATE_KEYS
-from primus_tui.hf.presets import ABSENT, RELATED, effective_values, preset_family, same, with_defaults
+from primus_tui.hf.families import preset_family, related
+from primus_tui.hf.presets import ABSENT, effective_values, same, with_defaults
 
 # tokenizer_model values in Primus presets that are not Hub repos, and the repo they mean.
 KNOWN_REPO_ALIASES = {
@@ -159,7 +160,7 @@ def _describes(preset_fam: str | None, hf_fam: str) -> bool:
     """Does a preset of family `preset_fam` claim to be the HF model (not just borrow its tokenizer)?"""
     if preset_fam is None:
         return False
-    return preset_fam == hf_fam or RELATED.get(hf_fam) == preset_fam or RELATED.get(preset_fam) == hf_fam
+    return preset_fam == hf_fam or related(preset_fam, hf_fam)
 
 
 def _preset_file(name: str) -> str:

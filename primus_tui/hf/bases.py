@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from primus_tui.config import ConfigError
+from primus_tui.hf.families import preset_families, preset_family
+from primus_tui.hf.families import related as related_families
 from primus_tui.hf.implied import implied_values
-from primus_tui.hf.presets import ABSENT, RELATED, is_gpt_preset, preset_family, raw_value, same
+from primus_tui.hf.presets import ABSENT, is_gpt_preset, raw_value, same
 
 OPTION_A = "language_model.yaml"
 
@@ -50,7 +52,7 @@ def rank_bases(mapping, tree, *, quick: bool = False) -> list[BaseCandidate]:
     tiers: dict[str, int] = {}
     names = tree.model_presets()
     if quick:
-        names = [n for n in names if n == OPTION_A or _maybe_related(preset_family(n, {}), family)]
+        names = [n for n in names if n == OPTION_A or _maybe_related(preset_families(n), family)]
     for name in names:
         try:
             data = tree.load_preset(name, "models", "megatron").data
@@ -61,7 +63,7 @@ def rank_bases(mapping, tree, *, quick: bool = False) -> list[BaseCandidate]:
         fam = preset_family(name, data)
         overrides = needed_overrides(implied_values(mapping, data)[0], data)
         match = fam == family
-        related = bool(fam) and not match and (RELATED.get(family) == fam or RELATED.get(fam) == family)
+        related = bool(fam) and not match and related_families(fam, family)
         if name == OPTION_A:
             reason = f"generic base (Option A): {len(overrides)} keys to set"
         elif match:
@@ -83,11 +85,9 @@ def rank_bases(mapping, tree, *, quick: bool = False) -> list[BaseCandidate]:
     return out
 
 
-def _maybe_related(name_family: str | None, family: str) -> bool:
-    if name_family is None:
-        return False
-    fams = {name_family, {"qwen3": "qwen3_moe", "qwen2": "qwen2_moe"}.get(name_family, name_family)}
-    return any(f == family or RELATED.get(family) == f or RELATED.get(f) == family for f in fams)
+def _maybe_related(name_families: tuple[str, ...], family: str) -> bool:
+    """Could a preset of one of `name_families` (its name only says which) be same or related family?"""
+    return any(f == family or related_families(f, family) for f in name_families)
 
 
 def default_base(candidates: list[BaseCandidate]) -> str:

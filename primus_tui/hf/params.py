@@ -2,7 +2,8 @@
 
 The two are computed independently (HF key names and HF module layout on one side, Megatron
 arguments and megatron-core's module layout on the other), so their agreement checks the
-mapping. Vocabulary padding (Megatron pads the embedding to `make_vocab_size_divisible_by x TP`)
+mapping. The HF side's per-family rules live in the family objects (`families`, `hf_body`).
+Vocabulary padding (Megatron pads the embedding to `make_vocab_size_divisible_by x TP`)
 is reported as `vocab_padding`, never folded into `total`. DeepSeek-V3's router correction bias
 is a Parameter in HF but a buffer in Megatron; it is left out of both totals (breakdown notes it).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from primus_tui.hf.errors import HFError
+from primus_tui.hf.families import family_for
 from primus_tui.hf.moe_layers import expand_freq
 
 
@@ -36,90 +38,20 @@ def param_count_from_hf(data: dict) -> ParamCount:
 
 
 def _hf_count(d: dict) -> ParamCount:
-    from primus_tui.hf.builder import canonical_keys
-    from primus_tui.hf.families import FAMILIES
-
-    mt = d["model_type"]
-    fam = FAMILIES.get(mt)
-    if fam is None or not fam.best_effort:
-        raise HFError(f"config.json: cannot count parameters of model_type {mt!r} (no mapping for this family)")
+    fam = family_for(d["model_type"])
+    if not fam.countable:
+        raise HFError(f"config.json: cannot count parameters of model_type {d['model_type']!r} (no mapping for this family)")
     # Alias spellings (transformers 5 writes num_local_experts for Qwen3-MoE) under the rules' name;
     # keys config.json omits take the HF config class default (an explicit null stays null).
-    d = {**fam.defaults, **canonical_keys(d, fam.aliases)[0]}
-    h, n_layers, vocab = d["hidden_size"], d["num_hidden_layers"], d["vocab_size"]
-    tie = bool(d.get("tie_word_embeddings", mt in ("gemma", "gemma2")))
-    bd: dict[str, int] = {}
-    deepseek = mt in ("deepseek_v2", "deepseek_v3")
-    layer_counts = [_hf_layer(d, i, deepseek) for i in range(n_layers)]
-    for part in ("attention", "mlp", "moe", "norms"):
-        bd[part] = sum(c.get(part, 0) for c in layer_counts)
-    bd["final_norm"] = h
-    mtp = int(d.get("num_nextn_predict_layers") or 0) if deepseek else 0
-    if mtp:
-        one = _hf_layer(d, n_layers - 1, deepseek)  # MTP block = a MoE decoder layer + its norms/projection
-        bd["mtp"] = mtp * (sum(one.values()) + 3 * h + 2 * h * h)
-    if deepseek and d.get("topk_method") == "noaux_tc":
-        bd["router_expert_bias (buffer in Megatron, not counted)"] = sum(
-            d["n_routed_experts"] for i in range(n_layers) if _ds_is_moe(d, i))
+    d = fam.with_defaults(d)
+    h, vocab = d["hidden_size"], d["vocab_size"]
+    tie = bool(d.get("tie_word_embeddings", False))
+    bd = fam.hf_body(d)  # the family's rules: attention, mlp, moe, norms, final_norm (+ mtp, notes)
     embedding = vocab * h
     output = 0 if tie else vocab * h
     body = sum(bd[k] for k in ("attention", "mlp", "moe", "norms", "final_norm")) + bd.get("mtp", 0)
     bd = {"embedding": embedding, **bd, "output_layer": output}
     return ParamCount(total=embedding + body + output, embedding=embedding, output_layer=output, non_embedding=body, breakdown=bd)
-
-
-def _hf_layer(d: dict, i: int, deepseek: bool) -> dict[str, int]:
-    mt = d["model_type"]
-    h, heads = d["hidden_size"], d["num_attention_heads"]
-    out = {"norms": 2 * h}
-    if deepseek:
-        q_lora, kv_lora = d.get("q_lora_rank"), d["kv_lora_rank"]
-        nope, rope, v = d["qk_nope_head_dim"], d["qk_rope_head_dim"], d["v_head_dim"]
-        q = h * q_lora + q_lora + q_lora * heads * (nope + rope) if q_lora else h * heads * (nope + rope)
-        out["attention"] = q + h * (kv_lora + rope) + kv_lora + kv_lora * heads * (nope + v) + heads * v * h
-        if _ds_is_moe(d, i):
-            n_exp, inter = d["n_routed_experts"], d["moe_intermediate_size"]
-            shared = (d.get("n_shared_experts") or 0) * inter
-            out["moe"] = n_exp * h + n_exp * 3 * h * inter + 3 * h * shared
-        else:
-            out["mlp"] = 3 * h * d["intermediate_size"]
-        return out
-    kv = d.get("num_key_value_heads") or heads
-    hd = d.get("head_dim") or (128 if mt == "qwen3" and "head_dim" not in d else h // heads)
-    att_bias = bool(d.get("attention_bias", False)) and mt not in ("qwen2", "qwen2_moe")
-    qkv_bias = mt == "qwen2" or (mt == "qwen2_moe" and d.get("qkv_bias", True)) or att_bias
-    attn = h * heads * hd + 2 * h * kv * hd + heads * hd * h
-    if qkv_bias:
-        attn += heads * hd + 2 * kv * hd
-    if att_bias:
-        attn += h
-    if mt in ("qwen3", "qwen3_moe"):
-        attn += 2 * hd
-    out["attention"] = attn
-    mlp_bias = bool(d.get("mlp_bias", False))
-    if mt == "mixtral":
-        n_exp, inter = d.get("num_local_experts", 8), d["intermediate_size"]
-        out["moe"] = n_exp * h + n_exp * 3 * h * inter
-    elif mt in ("qwen2_moe", "qwen3_moe") and _qwen_is_moe(d, i):
-        n_exp, inter = d["num_experts"], d["moe_intermediate_size"]
-        moe = n_exp * h + n_exp * 3 * h * inter
-        shared = d.get("shared_expert_intermediate_size", 5632) if mt == "qwen2_moe" else 0
-        if shared:
-            moe += 3 * h * shared + h  # shared_expert + shared_expert_gate (Linear(hidden, 1))
-        out["moe"] = moe
-    else:
-        inter = d["intermediate_size"]
-        out["mlp"] = 3 * h * inter + ((2 * inter + h) if mlp_bias else 0)
-    return out
-
-
-def _ds_is_moe(d: dict, i: int) -> bool:
-    return bool(d.get("n_routed_experts")) and i >= d.get("first_k_dense_replace", 0) and i % d.get("moe_layer_freq", 1) == 0
-
-
-def _qwen_is_moe(d: dict, i: int) -> bool:
-    step = d.get("decoder_sparse_step", 1)
-    return i not in (d.get("mlp_only_layers") or []) and d.get("num_experts", 0) > 0 and (i + 1) % step == 0
 
 
 # ---------------------------------------------------------------- Megatron side

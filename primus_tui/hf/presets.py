@@ -1,4 +1,6 @@
-"""Reading Primus model presets the way Megatron will: effective values, families, equality.
+"""Reading Primus model presets the way Megatron will: effective values and equality.
+
+Which family a preset describes is the family objects' knowledge (`families.preset_family`).
 
 Shared by base ranking, YAML rendering and the audit so that all three agree on when a preset
 "already has" a value (1.0e-05 == 1e-5, moe_layer_freq 1 == "([1]*N)", unset kv_channels ==
@@ -12,35 +14,6 @@ import math
 from primus_tui.hf import megatron_facts as facts
 from primus_tui.hf.moe_layers import expand_freq
 from primus_tui.hf.megatron_facts import ABSENT
-
-# Preset file-name prefix -> HF family it describes (longest prefix wins).
-_PRESET_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("deepseek_r1_distill_qwen", "qwen2"),
-    ("deepseek_v2", "deepseek_v2"),
-    ("deepseek_v3", "deepseek_v3"),
-    ("llama4", "llama4"),
-    ("llama", "llama"),
-    ("mistral", "mistral"),
-    ("mixtral", "mixtral"),
-    ("qwen2.5", "qwen2"),
-    ("qwen2", "qwen2"),
-    ("qwen3_5", "qwen3_5"),
-    ("qwen3", "qwen3"),
-    ("phi3", "phi3"),
-)
-# Families whose models are the same network shape as another's (for the "close family" note).
-RELATED = {"mistral": "llama", "phi3": "llama", "qwen2": "llama", "qwen3": "qwen2", "mixtral": "mistral"}
-
-
-def preset_family(name: str, data: dict) -> str | None:
-    """The HF model family a preset file describes, from its name (and MoE-ness for qwen3)."""
-    stem = name.removesuffix(".yaml")
-    family = next((fam for prefix, fam in sorted(_PRESET_PREFIXES, key=lambda p: -len(p[0])) if stem.startswith(prefix)), None)
-    if family == "qwen3" and data.get("num_experts"):
-        return "qwen3_moe"
-    if family == "qwen2" and data.get("num_experts"):
-        return "qwen2_moe"
-    return family
 
 
 def is_gpt_preset(data: dict) -> bool:

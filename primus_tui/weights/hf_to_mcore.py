@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
+from primus_tui.hf.families import family_for
 from primus_tui.weights import dense, mla, moe
 from primus_tui.weights.layout import HFLayout
 from primus_tui.weights.plan import ConversionError, Shape, TensorPlan, check_plan, copy, pad_rows, run_plan
@@ -71,8 +72,10 @@ def convert_hf_to_mcore(hf: Mapping[str, torch.Tensor], mcore_state: Mapping[str
     `hf` may be any name -> tensor mapping (a dict, or `hf_files.HFCheckpoint` reading lazily).
     """
     shapes = mcore_shapes(mcore_state)
-    plans = plan_hf_to_mcore(hf.keys(), shapes, HFLayout.from_config(hf_config), **kwargs)
-    out = dict(run_plan(plans, hf.__getitem__, shapes))
+    family = family_for(str(hf_config.get("model_type", "")))
+    stored = {family.hf_tensor_name(name): name for name in hf.keys()}  # llama-style name -> checkpoint's
+    plans = plan_hf_to_mcore(stored.keys(), shapes, HFLayout.from_config(hf_config), **kwargs)
+    out = dict(run_plan(plans, lambda name: hf[stored[name]], shapes))
     missing = sorted(set(shapes) - set(out))
     if missing:  # defensive: run_plan raises first
         raise ConversionError("megatron tensors left unfilled: " + ", ".join(missing))

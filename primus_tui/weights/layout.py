@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from primus_tui.hf.families import family_for
+
 
 @dataclass(frozen=True)
 class HFLayout:
@@ -32,6 +34,10 @@ class HFLayout:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> HFLayout:
+        # The family's key names and config class defaults (EXAONE's num_layers, Qwen3's head_dim 128),
+        # as the import read them.
+        family = family_for(str(config.get("model_type", "")))
+        config = family.with_defaults(dict(config))
         heads = int(config["num_attention_heads"])
         hidden = int(config["hidden_size"])
         kv = config.get("num_key_value_heads") or heads
@@ -49,6 +55,6 @@ class HFLayout:
             qk_nope_head_dim=int(config.get("qk_nope_head_dim") or 0),
             qk_rope_head_dim=int(config.get("qk_rope_head_dim") or 0),
             v_head_dim=int(config.get("v_head_dim") or 0),
-            # DeepSeek-V2 always rotates interleaved pairs (complex multiply); V3 unless rope_interleave is false
-            rope_interleave=model_type == "deepseek_v2" or bool(config.get("rope_interleave", True)),
+            # the family knows: DeepSeek-V2 always rotates interleaved pairs, V3 unless rope_interleave is false
+            rope_interleave=family.rope_interleaved(config),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -129,6 +130,13 @@ def build_mcore(values: dict) -> torch.nn.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return build_gpt(arch, config).eval()
+
+
+def respell_config(folder: Path, renames: dict[str, str]) -> None:
+    """Rename config.json keys in place (a Hub file's spellings of what save_pretrained wrote)."""
+    path = folder / "config.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({renames.get(k, k): v for k, v in data.items()}, indent=2))
 
 
 def load_converted(mcore: torch.nn.Module, folder: Path) -> None:

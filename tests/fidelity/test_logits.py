@@ -43,6 +43,7 @@ class Case:
     config_class: str
     kwargs: dict
     marks: tuple = field(default_factory=tuple)
+    respell: dict = field(default_factory=dict)  # config.json key -> the spelling original checkpoints write
 
 
 CASES = [
@@ -52,6 +53,9 @@ CASES = [
     Case("llama3_rope", "LlamaConfig", dict(BASE, rope_parameters={
         "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
         "original_max_position_embeddings": 8192})),
+    # EXAONE-3 is LlamaForCausalLM; its Hub config.json spells three keys as ExaoneConfig's attribute_map
+    Case("exaone", "ExaoneConfig", dict(BASE, eos_token_id=2, rms_norm_eps=1e-6), respell={
+        "num_hidden_layers": "num_layers", "rms_norm_eps": "layer_norm_epsilon", "hidden_act": "activation_function"}),
     Case("mistral_window", "MistralConfig", dict(BASE, sliding_window=8)),
     Case("qwen2", "Qwen2Config", dict(BASE)),
     Case("qwen3", "Qwen3Config", dict(BASE, head_dim=32)),
@@ -90,6 +94,8 @@ def _hf_side(name: str, workdir: Path) -> tuple[fh.Built | None, str]:
     config = getattr(transformers, case.config_class)(**case.kwargs)
     folder = workdir / "hf" / name
     model = fh.tiny_hf_model(config, folder, seed=len(name))
+    if case.respell:
+        fh.respell_config(folder, case.respell)
     try:
         text, diagnostics = fh.import_model_yaml(folder, f"fid_{name}")
     except fh.ImportRefused as exc:
@@ -200,3 +206,10 @@ def test_wrong_norm_epsilon_breaks_qwen2(runtime, workdir: Path) -> None:
     """rms_norm_eps 1e-6 must reach megatron as layernorm_epsilon (Megatron's default is 1e-5)."""
     assert _built("qwen2", workdir).values["layernorm_epsilon"] == 1e-6
     assert _with_changed_args("qwen2", workdir, layernorm_epsilon=1e-5, norm_epsilon=1e-5) > 10 * TOLERANCE
+
+
+def test_wrong_norm_epsilon_breaks_exaone(runtime, workdir: Path) -> None:
+    """The file's layer_norm_epsilon 1e-6 (ExaoneConfig's spelling of rms_norm_eps, whose class
+    default is 1e-5) must reach megatron: reading the default instead changes the logits."""
+    assert _built("exaone", workdir).values["layernorm_epsilon"] == 1e-6
+    assert _with_changed_args("exaone", workdir, layernorm_epsilon=1e-5, norm_epsilon=1e-5) > 10 * TOLERANCE

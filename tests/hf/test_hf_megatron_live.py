@@ -147,7 +147,7 @@ FAMILY_FIXTURES = {
     "llama": "meta-llama/Llama-3.1-8B", "mistral": "mistralai/Mistral-7B-v0.1", "qwen2": "Qwen/Qwen2.5-7B",
     "qwen3": "Qwen/Qwen3-8B", "mixtral": "mistralai/Mixtral-8x7B-v0.1", "qwen2_moe": "Qwen/Qwen1.5-MoE-A2.7B",
     "qwen3_moe": "Qwen/Qwen3-30B-A3B", "deepseek_v2": "deepseek-ai/DeepSeek-V2-Lite", "deepseek_v3": "deepseek-ai/DeepSeek-V3",
-    "phi3": "microsoft/Phi-3-mini-4k-instruct",
+    "phi3": "microsoft/Phi-3-mini-4k-instruct", "exaone": "LGAI-EXAONE/EXAONE-3.0-7.8B-Instruct",
 }
 _NATIVE_DROPS = ("auto_map", "architectures", "_name_or_path", "transformers_version", "torch_dtype")
 

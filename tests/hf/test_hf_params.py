@@ -84,9 +84,10 @@ def scaled_copy(data: dict, layers: int = 2) -> dict:
     """The same architecture with fewer layers (the dense-first prefix kept, so every layer kind stays)."""
     out = dict(data)
     keep = layers + int(data.get("first_k_dense_replace") or 0)
-    out["num_hidden_layers"] = min(int(data["num_hidden_layers"]), keep)
+    key = "num_layers" if "num_hidden_layers" not in data else "num_hidden_layers"  # EXAONE's spelling
+    out[key] = min(int(data[key]), keep)
     if isinstance(data.get("mlp_only_layers"), list):
-        out["mlp_only_layers"] = [i for i in data["mlp_only_layers"] if i < out["num_hidden_layers"]]
+        out["mlp_only_layers"] = [i for i in data["mlp_only_layers"] if i < out[key]]
     return out
 
 

@@ -37,6 +37,7 @@ PUBLISHED_TOTALS = {
     "huggyllama/llama-7b": 6_738_415_616,  # LLaMA-7B = Llama-2-7B shapes
     "openlm-research/open_llama_3b": 3_426_473_600,  # 3.43B
     "lmsys/vicuna-7b-v1.5-16k": 6_738_415_616,
+    "LGAI-EXAONE/EXAONE-3.0-7.8B-Instruct": 7_818_448_896,  # 7.8B
 }
 
 
@@ -105,6 +106,17 @@ def test_phi4_is_a_phi3_model_with_gqa() -> None:
     expected = {"num_query_groups": 10, "kv_channels": 128, "rotary_percent": 1.0, "rotary_base": 250000,
                 "layernorm_epsilon": 1e-5, "hidden_dropout": 0.0, "window_size": None}
     assert _sub(f, expected) == expected
+
+
+def test_exaone_is_llama_under_its_own_key_names() -> None:
+    """EXAONE-3 (transformers builds LlamaForCausalLM): num_layers / layer_norm_epsilon /
+    activation_function are ExaoneConfig's attribute_map spellings, named as written in the file."""
+    m = map_config(load("LGAI-EXAONE/EXAONE-3.0-7.8B-Instruct"))
+    assert not m.unsupported and m.family == "exaone"
+    expected = {"num_layers": 32, "num_query_groups": 8, "kv_channels": 128, "layernorm_epsilon": 1e-5, "swiglu": True,
+                "rotary_base": 500000, "untie_embeddings_and_output_weights": True, "add_qkv_bias": False}
+    assert _sub(m.fields, expected) == expected
+    assert (m.hf_source["num_layers"], m.hf_source["layernorm_epsilon"]) == ("num_layers", "layer_norm_epsilon")
 
 
 def test_old_llama_without_kv_heads_rope_theta_or_attention_bias() -> None:
