@@ -123,7 +123,7 @@ def test_nan_loss_stops_every_rank_with_exit_3(tmp_path):
 
 
 def test_diverging_lr_stops_with_exit_3(tmp_path):
-    res = train(tmp_path, overrides=("lr=1e30", "min_lr=0"))
+    res = train(tmp_path, overrides=("lr=1.0e30", "min_lr=0"))  # `1e30` is a string to YAML and Primus: refused
     assert res.returncode == 3
     line = one_error_line(res)
     assert "diverged at iteration" in line and "grad norm" in line
