@@ -126,11 +126,10 @@ def check_compatible(sharded_model: dict, folder: Path) -> None:
         stored = dist_checkpointing.load_tensors_metadata(str(folder))
     have = {k: tuple(v.global_shape) for k, v in stored.items()}
     for key, shape in _expected(sharded_model).items():
-        name = f"model.{key}"
-        if name not in have:
+        if key not in have:
             raise CheckpointMismatch(f"{folder}: checkpoint has no tensor {key} (the model wants shape {shape})")
-        if have[name] != shape:
-            raise CheckpointMismatch(f"{folder}: tensor {key}: checkpoint has shape {have[name]}, the model wants {shape}")
+        if have[key] != shape:
+            raise CheckpointMismatch(f"{folder}: tensor {key}: checkpoint has shape {have[key]}, the model wants {shape}")
 
 
 def load_model(model: torch.nn.Module, located: Located) -> dict[str, Any]:
