@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
                                     accept=tuple(args.accept_divergence)))
     print(f"primus-tui: converted {result.tensors} tensors ({result.bytes_read / 1e9:.2f} GB read, "
           f"{result.bytes_written / 1e9:.2f} GB written) in {result.seconds:.1f} s "
-          f"({result.bytes_read / max(result.seconds, 1e-9) / 1e9:.2f} GB/s); train with `load: {result.out}`",
+          f"({result.bytes_read / max(result.seconds, 1e-9) / 1e9:.2f} GB/s; writing {result.write_seconds:.1f} s); "
+          f"train with `load: {result.out}`",
           file=sys.stderr)
     print(result.out)
     return 0

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -45,7 +46,7 @@ class ConvertResult:
     bytes_read: int
     bytes_written: int
     seconds: float
-    notes: list[str] = field(default_factory=list)
+    write_seconds: float = 0.0  # of `seconds`: the torch_dist save (disk-bound)
 
 
 def check_target(out: Path, force: bool) -> None:
@@ -140,7 +141,9 @@ def convert(req: ConvertRequest, out: TextIO = sys.stderr) -> ConvertResult:
         tmp.mkdir()
         common = {"checkpoint_version": megatron_ckpt.CHECKPOINT_VERSION, "iteration": 0,
                   "args": megatron_ckpt.checkpoint_args(mv.values, arch.padded_vocab_size)}
+        write_started = time.perf_counter()
         megatron_ckpt.save(sharded, megatron_ckpt.checkpoint_name(tmp, 0, release=True), common)
+        write_seconds = time.perf_counter() - write_started
         (tmp / megatron_ckpt.TRACKER).write_text("release")
         manifest = sidecar.Manifest(
             source={"ref": cfg.ref, "repo_id": cfg.repo_id, "revision": cfg.revision, "commit_sha": cfg.commit_sha,
@@ -153,7 +156,7 @@ def convert(req: ConvertRequest, out: TextIO = sys.stderr) -> ConvertResult:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return ConvertResult(target, len(plans), recorder.total, written, seconds)
+    return ConvertResult(target, len(plans), recorder.total, written, seconds, write_seconds)
 
 
 class _Recorder:
