@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from primus_tui.commands.import_cmd import check_name
-    from primus_tui.weights.convert import ConvertRequest, check_target
+    from primus_tui.weights.folders import check_target
 
     name = check_name(args.name)
     out = Path(args.out or Path("checkpoints") / name)
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     # megatron-core warns at import that Apex / Transformer Engine are absent: known, not actionable
     warnings.filterwarnings("ignore", message=r".*(Apex|Transformer Engine).*", category=UserWarning)
-    from primus_tui.weights.convert import convert
+    from primus_tui.weights.convert import ConvertRequest, convert
 
     result = convert(ConvertRequest(ref=args.model, name=name, out=out, revision=args.revision, dtype=args.dtype,
                                     force=args.force, primus_root=args.primus_root,

@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from primus_tui.weights.folders import check_target
+
+    check_target(Path(args.to).expanduser().absolute(), args.force)  # before torch is imported
+
     warnings.filterwarnings("ignore", message=r".*(Apex|Transformer Engine).*", category=UserWarning)
     from primus_tui.weights.export import ExportRequest, export
 

@@ -9,7 +9,6 @@ an error removes the temp folder.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
@@ -21,7 +20,8 @@ from typing import TextIO
 import torch
 
 from primus_tui.weights import megatron_ckpt, sidecar
-from primus_tui.weights.errors import OverwriteRefused, WeightsError
+from primus_tui.weights.errors import WeightsError
+from primus_tui.weights.folders import check_target, place, temp_next_to
 from primus_tui.weights.progress import Progress
 
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
@@ -47,26 +47,6 @@ class ConvertResult:
     bytes_written: int
     seconds: float
     write_seconds: float = 0.0  # of `seconds`: the torch_dist save (disk-bound)
-
-
-def check_target(out: Path, force: bool) -> None:
-    """Refuse to replace an existing checkpoint (or any non-empty folder) without --force."""
-    if out.is_file():
-        raise OverwriteRefused(f"{out}: exists and is a file")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        what = "a checkpoint" if (out / megatron_ckpt.TRACKER).is_file() else "a non-empty folder"
-        raise OverwriteRefused(f"{out}: already holds {what}; pass --force to replace it")
-
-
-def _place(tmp: Path, out: Path) -> None:
-    """Rename the finished temp folder into place (the old one, with --force, goes only after)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _fill(sharded: dict, converted: dict[str, torch.Tensor]) -> None:
@@ -129,7 +109,7 @@ def convert(req: ConvertRequest, out: TextIO = sys.stderr) -> ConvertResult:
     recorder = _Recorder(read)
     converted: dict[str, torch.Tensor] = {}
     progress = Progress("convert", len(plans), files.total_bytes, out)
-    tmp = target.with_name(f".{target.name}.convert-{os.getpid()}")
+    tmp = temp_next_to(target, "convert")
     try:
         for name, tensor in run_plan(plans, recorder, shapes):
             converted[name] = tensor.to(dtype).contiguous()
@@ -137,7 +117,6 @@ def convert(req: ConvertRequest, out: TextIO = sys.stderr) -> ConvertResult:
             progress.advance(recorder.take())
         _fill(sharded, converted)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         common = {"checkpoint_version": megatron_ckpt.CHECKPOINT_VERSION, "iteration": 0,
                   "args": megatron_ckpt.checkpoint_args(mv.values, arch.padded_vocab_size)}
@@ -152,7 +131,7 @@ def convert(req: ConvertRequest, out: TextIO = sys.stderr) -> ConvertResult:
         sidecar.write(tmp, manifest, cfg.path.parent)
         seconds = progress.done()
         written = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
-        _place(tmp, target)
+        place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

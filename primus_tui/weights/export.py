@@ -20,7 +20,8 @@ from typing import Any, TextIO
 import torch
 
 from primus_tui.weights import sidecar
-from primus_tui.weights.errors import OverwriteRefused, WeightsError
+from primus_tui.weights.errors import WeightsError
+from primus_tui.weights.folders import check_target, place, temp_next_to
 from primus_tui.weights.progress import Progress
 
 SHARD_BYTES = 5 * 1024**3  # transformers' default max_shard_size
@@ -127,8 +128,7 @@ def export(req: ExportRequest, out: TextIO = sys.stderr) -> ExportResult:
     from primus_tui.weights.megatron_ckpt import CheckpointMismatch, load_model, locate
 
     target = Path(req.to).expanduser().absolute()
-    if target.exists() and (target.is_file() or any(target.iterdir())) and not req.force:
-        raise OverwriteRefused(f"{target}: already exists; pass --force to replace it")
+    check_target(target, req.force)
     try:
         located = locate(Path(req.checkpoint).expanduser())
     except FileNotFoundError as exc:
@@ -148,18 +148,15 @@ def export(req: ExportRequest, out: TextIO = sys.stderr) -> ExportResult:
     tensors = _hf_tensors(model, manifest, hf_config)
     del model
     progress = Progress("export", len(tensors), sum(t.numel() * t.element_size() for t in tensors.values()), out)
-    tmp = target.with_name(f".{target.name}.export-{os.getpid()}")
+    tmp = temp_next_to(target, "export")
     try:
-        shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         written = _write_safetensors(tensors, tmp, progress)
         for item in hf_dir.iterdir():
             if item.is_file():
                 shutil.copyfile(item, tmp / item.name)
         progress.done()
-        if target.exists():
-            shutil.rmtree(target) if target.is_dir() else target.unlink()
-        os.replace(tmp, target)
+        place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
