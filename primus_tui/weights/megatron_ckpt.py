@@ -72,11 +72,16 @@ def locate(root: Path) -> Located:
 
 
 def checkpoint_args(values: dict[str, Any], padded_vocab_size: int) -> argparse.Namespace:
-    """The `args` Megatron stores: what check_checkpoint_args compares and the TP/PP sizes it reads."""
-    plain = {k: v for k, v in values.items() if isinstance(v, (int, float, str, bool, type(None), list, tuple))}
+    """The `args` Megatron stores: Primus's args for these values (argparse defaults < merged params,
+    so check_checkpoint_args sees what a Megatron run of the same config has: num_layers, hidden_size,
+    add_position_embedding, ...), with the sizes this checkpoint was written at."""
+    from primus_tui.megatron.registry import load_registry
+    from primus_tui.trainer.arch import megatron_args
+
+    args = megatron_args(values, load_registry())
+    plain = {k: v for k, v in args.items() if isinstance(v, (int, float, str, bool, type(None), list, tuple))}
     plain.update(padded_vocab_size=padded_vocab_size, tensor_model_parallel_size=1, pipeline_model_parallel_size=1,
-                 world_size=1, data_parallel_size=1, no_save_optim=True, no_save_rng=True,
-                 add_position_embedding=values.get("position_embedding_type") == "learned_absolute")
+                 world_size=1, data_parallel_size=1, no_save_optim=True, no_save_rng=True)
     return argparse.Namespace(**plain)
 
 
