@@ -18,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", required=True, metavar="HF_FOLDER", help="folder to write")
     parser.add_argument("--config", metavar="EXP.yaml", help="build the model from this experiment (default: the args "
                                                               "saved with the checkpoint)")
+    parser.add_argument("--hf-config", metavar="REPO_OR_PATH", help="for a checkpoint convert did not start "
+                        "(no primus_tui/ sidecar): the HF config to write; needs --config")
     parser.add_argument("--force", action="store_true", help="replace an existing folder")
 
 
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from primus_tui.weights.export import ExportRequest, export
 
     result = export(ExportRequest(checkpoint=Path(args.checkpoint), to=Path(args.to),
-                                  config=Path(args.config) if args.config else None, force=args.force))
+                                  config=Path(args.config) if args.config else None, force=args.force,
+                                  hf_config=args.hf_config))
     print(f"primus-tui: exported {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) from iteration "
           f"{result.iteration}", file=sys.stderr)
     print(result.to)

@@ -34,6 +34,7 @@ class ExportRequest:
     config: Path | None = None  # an experiment whose merged args build the model
     overrides: tuple[str, ...] = ()
     force: bool = False
+    hf_config: str | None = None  # without a convert sidecar: the HF config.json (repo id or folder) to write
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,24 @@ def _values(req: ExportRequest, manifest: sidecar.Manifest) -> dict[str, Any]:
     root = os.environ.get("PRIMUS_CLI_ROOT") or None
     return dict(resolve_experiment(req.config, ConfigTree.at(root), cli_overrides=list(req.overrides))
                 .module("pre_trainer").values)
+
+
+def _source(req: ExportRequest, root: Path) -> tuple[sidecar.Manifest, Path]:
+    """(manifest, folder holding config.json): the convert sidecar, else --hf-config + --config."""
+    found = sidecar.find(root)
+    if found is not None:
+        return sidecar.read(found)
+    if req.hf_config is None or req.config is None:
+        raise WeightsError(f"{root}: no {sidecar.FOLDER}/manifest.json (written by `primus-tui convert` and carried "
+                           "into the checkpoints of a run that loaded one); for a run from scratch pass "
+                           "--hf-config REPO_OR_PATH and --config EXP.yaml")
+    from primus_tui.hf.fetch import fetch_config
+    from primus_tui.weights.hf_names import tensors_of
+
+    cfg = fetch_config(req.hf_config)
+    manifest = sidecar.Manifest(source={"ref": cfg.ref, "repo_id": cfg.repo_id, "commit_sha": cfg.commit_sha},
+                                hf_tensors=tensors_of(cfg.data), values={})
+    return manifest, cfg.path.parent
 
 
 def _build(values: dict[str, Any], hf_dir: Path):
@@ -133,11 +152,7 @@ def export(req: ExportRequest, out: TextIO = sys.stderr) -> ExportResult:
         located = locate(Path(req.checkpoint).expanduser())
     except FileNotFoundError as exc:
         raise WeightsError(str(exc)) from None
-    found = sidecar.find(located.root)
-    if found is None:
-        raise WeightsError(f"{located.root}: no {sidecar.FOLDER}/manifest.json (written by `primus-tui convert` and "
-                           "carried into the trainer's checkpoints of a run that loaded one)")
-    manifest, hf_dir = sidecar.read(found)
+    manifest, hf_dir = _source(req, located.root)
     hf_config = json.loads((hf_dir / "config.json").read_text())
     init_runtime(1234, force_cpu=True)
     model = _build(_values(req, manifest), hf_dir)
@@ -152,9 +167,9 @@ def export(req: ExportRequest, out: TextIO = sys.stderr) -> ExportResult:
     try:
         tmp.mkdir(parents=True)
         written = _write_safetensors(tensors, tmp, progress)
-        for item in hf_dir.iterdir():
-            if item.is_file():
-                shutil.copyfile(item, tmp / item.name)
+        for name in ("config.json", *sidecar.COMPANIONS):
+            if (hf_dir / name).is_file():
+                shutil.copyfile(hf_dir / name, tmp / name)
         progress.done()
         place(tmp, target)
     except BaseException:

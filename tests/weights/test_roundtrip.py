@@ -109,3 +109,24 @@ def test_a_wrong_mapping_fails_the_loss_comparison(runtime, workdir: Path) -> No
     model, _ = wh.trainer_model(broken, ckpt, finetune=True)
     ref, ours = wh.losses(hf_model, model, BASE["vocab_size"])
     assert abs(ours - ref) / ref > 100 * TOLERANCE
+
+
+def test_a_trainer_checkpoint_from_scratch_exports_with_hf_config(runtime, workdir: Path, monkeypatch) -> None:
+    """No convert sidecar (a run from scratch): --hf-config names the HF layout, --config builds the model."""
+    from primus_tui.trainer.checkpoint import save_checkpoint
+
+    hf_model, folder, ckpt, values = converted("qwen3_qknorm", workdir)
+    model, _ = wh.trainer_model(values, ckpt, finetune=True)
+    scratch = workdir / "scratch_run"
+    save_checkpoint(str(scratch), 7, {"iteration": 7, "model": model.state_dict(), "args": {}})
+    root = fh.primus_root(workdir)
+    monkeypatch.setenv("PRIMUS_CLI_ROOT", str(root))
+    out = workdir / "export_scratch"
+    code, _, err = wh.cli("export", str(scratch), "--to", str(out))
+    assert code == 2 and "--hf-config REPO_OR_PATH and --config EXP.yaml" in err
+    code, _, err = wh.cli("export", str(scratch), "--to", str(out), "--hf-config", str(folder),
+                          "--config", str(root / "w_qwen3_qknorm-exp.yaml"))
+    assert code == 0, err
+    assert "from iteration 7" in err
+    original, exported = wh.safetensors_dict(folder), wh.safetensors_dict(out)
+    assert exported.keys() == original.keys() and all(torch.equal(exported[k], original[k]) for k in original)
