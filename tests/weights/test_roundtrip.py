@@ -130,3 +130,19 @@ def test_a_trainer_checkpoint_from_scratch_exports_with_hf_config(runtime, workd
     assert "from iteration 7" in err
     original, exported = wh.safetensors_dict(folder), wh.safetensors_dict(out)
     assert exported.keys() == original.keys() and all(torch.equal(exported[k], original[k]) for k in original)
+
+
+def test_a_bf16_checkpoint_loads_into_the_fp32_trainer(runtime, workdir: Path) -> None:
+    """`--dtype bf16` (the default) stores bf16; the CPU trainer's fp32 model gets those values exactly."""
+    from megatron.core import dist_checkpointing
+
+    hf_model, folder, _, values = converted("qwen2_bias", workdir)
+    ckpt = workdir / "ckpt_bf16"
+    code, _, err = wh.cli("convert", str(folder), "--name", "w_qwen2_bias", "--out", str(ckpt))
+    assert code == 0, err
+    stored = dist_checkpointing.load_tensors_metadata(str(ckpt / "release"))
+    assert {t.dtype for t in stored.values()} == {torch.bfloat16}
+    model, _ = wh.trainer_model(values, ckpt, finetune=True)
+    ours = dict(model.named_parameters())["decoder.layers.1.mlp.linear_fc2.weight"]
+    ref = hf_model.state_dict()["model.layers.1.mlp.down_proj.weight"]
+    assert ours.dtype == torch.float32 and torch.equal(ours, ref.bfloat16().float())
