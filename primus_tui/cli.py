@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     "audit": "Compare Primus model presets with the Hugging Face configs they name.",
     "schema": "The answers file's JSON Schema (for editors and linters).",
     "plan": "Parallel layout + per-GPU memory planner: which TP/PP/CP/EP layouts fit, fastest first.",
+    "convert": "Hugging Face weights -> megatron-core distributed checkpoint (Megatron-LM --load layout).",
+    "export": "Megatron checkpoint -> Hugging Face folder (config.json + safetensors) transformers loads.",
 }
 WIZARD_MODULE = "wizard_main"
 # subcommand -> module name, where the subcommand is a Python keyword ("import")

@@ -143,7 +143,7 @@ def _download(repo_id: str, revision: str | None, cache_only: bool = False) -> P
     return _hub_download(repo_id, revision, cache_only)
 
 
-def _hub_download(repo_id: str, revision: str | None, cache_only: bool = False) -> Path:
+def _hub_download(repo_id: str, revision: str | None, cache_only: bool = False, filename: str = "config.json") -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub import errors as hf_errors
 
@@ -157,7 +157,7 @@ def _hub_download(repo_id: str, revision: str | None, cache_only: bool = False) 
     login = "run `hf auth login` or set HF_TOKEN"
     try:
         return Path(hf_hub_download(
-            repo_id, "config.json", revision=revision, cache_dir=str(cache),
+            repo_id, filename, revision=revision, cache_dir=str(cache),
             local_files_only=is_offline, token=_token(), endpoint=os.environ.get("HF_ENDPOINT") or None,
         ))
     except hf_errors.GatedRepoError:
@@ -170,12 +170,14 @@ def _hub_download(repo_id: str, revision: str | None, cache_only: bool = False) 
         raise HFError(f"{where}: repository not found (if it is private or gated, {login})") from None
     except (hf_errors.LocalEntryNotFoundError, hf_errors.OfflineModeIsEnabled):  # before EntryNotFoundError (a subclass)
         if cache_only:
-            raise _not_cached(f"{where}: config.json is not in the Hugging Face cache ({cache})")
+            raise _not_cached(f"{where}: {filename} is not in the Hugging Face cache ({cache})")
         if is_offline:
-            raise _not_cached(f"{where}: config.json is not in the Hugging Face cache ({cache}) and HF_HUB_OFFLINE is set; "
+            raise _not_cached(f"{where}: {filename} is not in the Hugging Face cache ({cache}) and HF_HUB_OFFLINE is set; "
                               "download it once online or unset HF_HUB_OFFLINE")
-        raise _not_cached(f"{where}: cannot reach the Hugging Face Hub and config.json is not in the cache ({cache})")
+        raise _not_cached(f"{where}: cannot reach the Hugging Face Hub and {filename} is not in the cache ({cache})")
     except hf_errors.EntryNotFoundError:
+        if filename != "config.json":
+            raise _missing_file(f"{where}: repository has no {filename}") from None
         raise HFError(f"{where}: repository has no config.json (not a transformers model?)") from None
     except hf_errors.HFValidationError as exc:
         raise HFError(f"{where}: invalid repo id or revision ({' '.join(str(exc).split())[:160]})") from None
@@ -186,6 +188,12 @@ def _hub_download(repo_id: str, revision: str | None, cache_only: bool = False) 
         raise HFError(f"{where}: Hugging Face Hub error: {' '.join(str(exc).split())[:200]}") from None
     except OSError as exc:
         raise HFError(f"{where}: cannot read the Hugging Face cache ({cache}): {exc.strerror or exc}") from None
+
+
+def _missing_file(message: str) -> HFError:
+    exc = HFError(message)
+    exc.missing_file = True
+    return exc
 
 
 def _not_cached(message: str) -> HFError:
@@ -222,3 +230,16 @@ def _load(ref: str, repo_id: str | None, revision: str | None, sha: str | None, 
         raise HFError(f"{label}: config.json must be a JSON object, got {type(data).__name__}")
     check_causal_lm(data, label)
     return HFConfig(ref=ref, repo_id=repo_id, revision=revision, commit_sha=sha, path=path, data=data)
+
+
+def fetch_file(repo_id: str, revision: str | None, filename: str) -> Path:
+    """One more file of a repo through the same cache / offline / token / revision rules as config.json.
+
+    An absent file raises HFError with `.missing_file = True` (online) or `.not_cached = True`.
+    """
+    cache = hub_cache_dir()
+    if offline() and not os.environ.get("PRIMUS_TUI_HF_NO_FASTPATH"):
+        hit = cached_snapshot_file(cache, repo_id, revision, filename)
+        if hit is not None:
+            return hit
+    return _hub_download(repo_id, revision, False, filename)

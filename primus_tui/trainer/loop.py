@@ -52,7 +52,8 @@ def _mean_over_ranks(value: torch.Tensor, runtime: Runtime) -> float:
 class Trainer:
     def __init__(self, ddp_model, optimizer: MixedPrecisionAdamW, scheduler, batches: Iterator[dict],
                  settings: TrainSettings, runtime: Runtime, flops_per_token: float,
-                 state_for_save: Callable[[LoopState], dict], out=sys.stdout) -> None:
+                 state_for_save: Callable[[LoopState], dict], out=sys.stdout, start_iteration: int = 0,
+                 consumed_samples: int = 0, on_save: Callable[[str], None] | None = None) -> None:
         self.model = ddp_model
         self.optimizer = optimizer
         self.scheduler = scheduler
@@ -64,7 +65,10 @@ class Trainer:
         self.out = out
         self.num_micro = settings.num_microbatches(runtime.world_size)
         self.faults = FaultInjector(runtime.rank, runtime.world_size)
-        self.state = LoopState()
+        self.state = LoopState(iteration=start_iteration, consumed_samples=consumed_samples)
+        self.on_save = on_save  # e.g. carry the loaded checkpoint's export sidecar into the save folder
+        for _ in range(start_iteration):  # a resumed run continues the LR schedule where it stopped
+            scheduler.step(increment=settings.global_batch_size)
         self._scale_moe_aux_loss()
 
     def _scale_moe_aux_loss(self) -> None:
@@ -134,6 +138,8 @@ class Trainer:
     def _save(self, iteration: int) -> None:
         if self.settings.save and self.runtime.is_first:
             path = save_checkpoint(self.settings.save, iteration, self.state_for_save(self.state))
+            if self.on_save is not None:
+                self.on_save(self.settings.save)
             print(f"[primus-tui] saved checkpoint at iteration {iteration} to {path}", file=self.out, flush=True)
         if self.runtime.world_size > 1:
             dist.barrier()
@@ -142,7 +148,7 @@ class Trainer:
         s = self.settings
         self.model.train()
         interval = Interval()
-        for iteration in range(1, s.train_iters + 1):
+        for iteration in range(self.state.iteration + 1, s.train_iters + 1):
             self.faults.maybe_crash(iteration)
             lm_loss, grad_norm = self.train_step(iteration)
             self.state.iteration = iteration

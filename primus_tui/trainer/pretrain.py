@@ -13,6 +13,7 @@ from primus_tui.config import ConfigTree, resolve_experiment
 from primus_tui.trainer.arch import Architecture, architecture
 from primus_tui.trainer.data import build_train_dataset, micro_batches
 from primus_tui.trainer.errors import UnsupportedConfig
+from primus_tui.trainer.load import Loaded, load_pretrained
 from primus_tui.trainer.loop import LoopState, Trainer
 from primus_tui.trainer.model import build_gpt, count_parameters, transformer_config
 from primus_tui.trainer.optim import MixedPrecisionAdamW, lr_scheduler
@@ -105,6 +106,13 @@ def _train(module, values, settings, tokenizer, tok_warning, arch, runtime) -> L
 
     config = transformer_config(arch, bf16=bf16, cpu_init=not runtime.is_gpu)
     model = build_gpt(arch, config)
+    loaded = Loaded(0, 0, None)
+    if settings.load:
+        def say(line: str) -> None:
+            if runtime.is_first:
+                print(line, flush=True)
+
+        loaded = load_pretrained(model, settings, say, lambda message: _warn(runtime, message))
     if runtime.is_gpu:
         model = model.to(runtime.device)
     params = count_parameters(model)
@@ -140,6 +148,7 @@ def _train(module, values, settings, tokenizer, tok_warning, arch, runtime) -> L
             ("device", f"{runtime.describe()} x {runtime.world_size} rank(s), "
                        f"{'nccl' if runtime.is_gpu else 'gloo'}, torch {torch.__version__}"),
             ("train_iters", f"{settings.train_iters}, log_interval {settings.log_interval}, save {settings.save or 'off'}"),
+            ("load", f"{settings.load} (from iteration {loaded.iteration})" if settings.load else "off (random init)"),
         ]
         print(banner(rows), flush=True)
         if os.environ.get("PRIMUS_LOG_LEVEL", "").upper() == "DEBUG":  # primus-cli --debug
@@ -157,7 +166,14 @@ def _train(module, values, settings, tokenizer, tok_warning, arch, runtime) -> L
             "args": {k: v for k, v in values.items() if isinstance(v, (int, float, str, bool, type(None)))},
         }
 
-    trainer = Trainer(ddp, optimizer, scheduler, batches, settings, runtime, flops, state_for_save)
+    def on_save(save_dir: str) -> None:
+        if loaded.root is not None:
+            from primus_tui.weights import sidecar
+
+            sidecar.copy_into(loaded.root, Path(save_dir), dict(values))
+
+    trainer = Trainer(ddp, optimizer, scheduler, batches, settings, runtime, flops, state_for_save,
+                      start_iteration=loaded.iteration, consumed_samples=loaded.consumed_samples, on_save=on_save)
     state = trainer.run()
     if runtime.is_first:
         print(f"[primus-tui] training done: {state.iteration} iterations, "

@@ -37,8 +37,11 @@ def _patch_megatron_for_cpu() -> None:
 
     `torch.cuda.current_device()` is where megatron allocates grad buffers, and the CUDA RNG
     tracker's fork() (used for dropout/init under tensor parallelism) has no CPU equivalent.
+    On a CPU-only torch, `torch.cuda.synchronize()` (dist_checkpointing's save) is a no-op.
     """
     torch.cuda.current_device = lambda: torch.device("cpu")  # type: ignore[assignment]
+    if not torch.cuda.is_available():  # dist_checkpointing's save syncs the (absent) device after its D2H copies
+        torch.cuda.synchronize = lambda *a, **k: None  # type: ignore[assignment]
     from megatron.core.tensor_parallel import random as mp_random
 
     mp_random.get_cuda_rng_tracker().fork = lambda *a, **k: contextlib.nullcontext()  # type: ignore[method-assign]
@@ -53,12 +56,15 @@ def _patch_megatron_without_te() -> None:
         moe_utils.te_general_gemm = None
 
 
-def init_runtime(seed: int) -> Runtime:
-    """Join the process group torchrun describes (or a one-process group) and seed everything."""
+def init_runtime(seed: int, *, force_cpu: bool = False) -> Runtime:
+    """Join the process group torchrun describes (or a one-process group) and seed everything.
+
+    `force_cpu`: a CPU/gloo group even where a GPU exists (checkpoint conversion needs no GPU).
+    """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    gpu = torch.cuda.is_available() and os.environ.get("PRIMUS_TUI_FORCE_CPU") != "1"
+    gpu = torch.cuda.is_available() and os.environ.get("PRIMUS_TUI_FORCE_CPU") != "1" and not force_cpu
     if gpu:
         torch.cuda.set_device(local_rank)
         device = torch.device("cuda", local_rank)

@@ -80,6 +80,11 @@ class TrainSettings:
     eod_mask_loss: bool
     seed: int
     bf16: bool
+    load: str | None = None
+    finetune: bool = False
+    no_load_optim: bool = False
+    no_load_rng: bool = False
+    exit_on_missing_checkpoint: bool = False
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TrainSettings:
@@ -141,6 +146,11 @@ class TrainSettings:
             eod_mask_loss=bool(values.get("eod_mask_loss", False)),
             seed=_num(values, "seed", 1234, kind=int),
             bf16=bool(values.get("bf16", False)),
+            load=str(values["load"]) if values.get("load") else None,
+            finetune=bool(values.get("finetune", False)),
+            no_load_optim=bool(values.get("no_load_optim", False)),
+            no_load_rng=bool(values.get("no_load_rng", False)),
+            exit_on_missing_checkpoint=bool(values.get("exit_on_missing_checkpoint", False)),
         )
 
     def num_microbatches(self, data_parallel_size: int) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from primus_tui.weights.layout import HFLayout
-from primus_tui.weights.plan import Build, Shape, TensorPlan, cat_rows, copy
+from primus_tui.weights.plan import Build, Shape, Split, TensorPlan, cat_rows, copy
 
 # megatron name inside decoder.layers.N. -> HF name inside model.layers.N.
 _LAYER_COPIES = {
@@ -31,6 +31,18 @@ def fuse_qkv(layout: HFLayout) -> Build:
     return build
 
 
+def unfuse_qkv(layout: HFLayout) -> Split:
+    """Undo `fuse_qkv`: per query group, split [q; k; v] back into the HF q, k and v row blocks."""
+
+    def split(tensor: torch.Tensor, shapes: Sequence[Shape]) -> list[torch.Tensor]:
+        groups = layout.num_kv_heads
+        blocks = tensor.reshape(groups, -1, *tensor.shape[1:])
+        parts = torch.split(blocks, [s[0] // groups for s in shapes], dim=1)
+        return [p.reshape(-1, *tensor.shape[1:]).contiguous() for p in parts]
+
+    return split
+
+
 def layer_rule(layout: HFLayout, target: str, rest: str, hf: str) -> TensorPlan | None:
     """Plan for `target` (= decoder.layers.N.<rest>) from HF names under `hf` (= model.layers.N.), or None."""
     if rest in _LAYER_COPIES:
@@ -38,7 +50,7 @@ def layer_rule(layout: HFLayout, target: str, rest: str, hf: str) -> TensorPlan 
     for kind in ("weight", "bias"):
         if rest == f"self_attention.linear_qkv.{kind}":
             names = tuple(f"{hf}self_attn.{p}_proj.{kind}" for p in "qkv")
-            return TensorPlan(target, names, fuse_qkv(layout), "q/k/v fused per query group")
+            return TensorPlan(target, names, fuse_qkv(layout), "q/k/v fused per query group", unfuse_qkv(layout))
         if rest == f"mlp.linear_fc1.{kind}":
             return TensorPlan(target, (f"{hf}mlp.gate_proj.{kind}", f"{hf}mlp.up_proj.{kind}"), cat_rows, "[gate; up]")
         if rest == f"mlp.linear_fc2.{kind}":

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 
 from primus_tui.weights.layout import HFLayout
-from primus_tui.weights.plan import Build, Shape, TensorPlan, copy
+from primus_tui.weights.plan import Build, Shape, Split, TensorPlan, copy
 
 _COPIES = {
     "self_attention.linear_q_down_proj.weight": "self_attn.q_a_proj.weight",
@@ -54,11 +54,27 @@ def permute_rope_rows(layout: HFLayout, per_head: bool) -> Build:
     return build
 
 
+def unpermute_rope_rows(layout: HFLayout, per_head: bool) -> Split:
+    """Undo `permute_rope_rows` (export to a rotate-half HF checkpoint)."""
+
+    def split(tensor: torch.Tensor, shapes: Sequence[Shape]) -> list[torch.Tensor]:
+        if layout.rope_interleave:
+            return [tensor]
+        rope = layout.qk_rope_head_dim
+        blocks = tensor.reshape(layout.num_heads if per_head else 1, -1, *tensor.shape[1:])
+        inverse = torch.argsort(rotate_half_to_interleaved(rope))
+        nope, pe = blocks[:, :-rope], blocks[:, -rope:]
+        return [torch.cat([nope, pe[:, inverse]], dim=1).reshape(tensor.shape)]
+
+    return split
+
+
 def layer_rule(layout: HFLayout, target: str, rest: str, hf: str) -> TensorPlan | None:
     if rest in _COPIES:
         return TensorPlan(target, (hf + _COPIES[rest],), copy)
     if rest in _ROPE_ROWS:
         name, per_head = _ROPE_ROWS[rest]
         how = "copy (rope rows already interleaved)" if layout.rope_interleave else "rope rows rotate-half -> interleaved"
-        return TensorPlan(target, (hf + name,), permute_rope_rows(layout, per_head), how)
+        return TensorPlan(target, (hf + name,), permute_rope_rows(layout, per_head), how,
+                          unpermute_rope_rows(layout, per_head))
     return None

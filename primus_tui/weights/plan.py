@@ -13,23 +13,31 @@ from dataclasses import dataclass, field
 
 import torch
 
+from primus_tui.weights.errors import WeightsError
+
 Shape = tuple[int, ...]
 # (source tensors in `sources` order, target shape) -> target tensor
 Build = Callable[[Sequence[torch.Tensor], Shape], torch.Tensor]
+# the inverse, for export: (target tensor, source shapes) -> source tensors in `sources` order
+Split = Callable[[torch.Tensor, Sequence[Shape]], list[torch.Tensor]]
 
 
-class ConversionError(ValueError):
+class ConversionError(WeightsError, ValueError):
     """The HF tensors do not fill the megatron model exactly; the message lists every name at fault."""
 
 
 @dataclass(frozen=True)
 class TensorPlan:
-    """How to build one megatron tensor: `build(read(s) for s in sources, shape)`."""
+    """How to build one megatron tensor: `build(read(s) for s in sources, shape)`; `split` undoes it."""
 
     target: str
     sources: tuple[str, ...]
     build: Build
     how: str = "copy"
+    split: Split | None = None  # None: the inverse of a shared build (INVERSES), else not invertible
+
+    def inverse(self) -> Split | None:
+        return self.split or INVERSES.get(self.build)
 
 
 @dataclass
@@ -68,6 +76,23 @@ def pad_rows(tensors: Sequence[torch.Tensor], shape: Shape) -> torch.Tensor:
     return torch.cat([t, t.new_zeros((extra, *t.shape[1:]))], dim=0)
 
 
+def split_copy(tensor: torch.Tensor, shapes: Sequence[Shape]) -> list[torch.Tensor]:
+    return [tensor]
+
+
+def split_rows(tensor: torch.Tensor, shapes: Sequence[Shape]) -> list[torch.Tensor]:
+    """Undo `cat_rows`: the row blocks, sized as the HF tensors were."""
+    return list(torch.split(tensor, [s[0] for s in shapes], dim=0))
+
+
+def unpad_rows(tensor: torch.Tensor, shapes: Sequence[Shape]) -> list[torch.Tensor]:
+    """Undo `pad_rows`: drop the vocab padding rows."""
+    return [tensor[: shapes[0][0]]]
+
+
+INVERSES: dict[Build, Split] = {copy: split_copy, cat_rows: split_rows, pad_rows: unpad_rows}
+
+
 def check_plan(plans: Sequence[TensorPlan], hf_names: Iterable[str], targets: Iterable[str],
                ignored: Callable[[str], bool] = lambda name: False) -> None:
     """Raise ConversionError unless every target has a plan, every source exists and every HF tensor is read."""
@@ -104,10 +129,14 @@ def run_plan(plans: Sequence[TensorPlan], read: Callable[[str], torch.Tensor],
         try:
             tensor = plan.build(inputs, want)
         except (RuntimeError, ValueError, IndexError) as exc:  # a reshape that cannot work: wrong geometry
-            problems.shapes.append(f"{plan.target} ({plan.how} of {', '.join(plan.sources)}): {exc}")
+            given = ", ".join(f"{s} {tuple(t.shape)}" for s, t in zip(plan.sources, inputs))
+            problems.shapes.append(f"{plan.target}: the model wants {want}, cannot build it ({plan.how}) from "
+                                   f"{given}: {' '.join(str(exc).split())}")
             continue
         if tuple(tensor.shape) != want:
-            problems.shapes.append(f"{plan.target}: built {tuple(tensor.shape)} ({plan.how}), model wants {want}")
+            given = ", ".join(f"{s} {tuple(t.shape)}" for s, t in zip(plan.sources, inputs))
+            problems.shapes.append(f"{plan.target}: built {tuple(tensor.shape)} ({plan.how} of {given}), "
+                                   f"model wants {want}")
             continue
         yield plan.target, tensor
     problems.raise_if_any("HF tensors do not have the megatron model's shapes")
