@@ -10,14 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-HF_FIXTURES = FIXTURES / "hf_configs"
-
-
-def fixture_repo_ids() -> list[str]:
-    """Every `<org>--<name>` fixture as an HF repo id."""
-    return sorted(p.name.replace("--", "/", 1) for p in HF_FIXTURES.iterdir() if (p / "config.json").is_file())
+from tests.fixture_data import FIXTURES, HF_FIXTURES, REPO_ROOT, fixture_repo_ids  # noqa: F401
 
 
 # Real Hub commits of fixtures whose config.json is byte-for-byte the one at that commit, so files

@@ -102,12 +102,22 @@ class WizardState:
         """Step "Model": an HF repo id (optionally a revision) or a local folder / config.json; fetches."""
         local = Path(ref).expanduser().exists() or ref.startswith((".", "/", "~"))
         model = ModelAnswer(path=str(Path(ref).expanduser().resolve())) if local else ModelAnswer(repo=ref, revision=revision)
-        return replace(self, answers=replace(self.answers, model=model), run=None)._fetched(fetch)
+        return replace(self, answers=self._answers_for(model), run=None)._fetched(fetch)
 
     def with_hf(self, cfg: Any) -> "WizardState":
         """Step "Model" when the UI fetched in a worker: take an `HFConfig` as it is."""
         model = ModelAnswer(repo=cfg.repo_id, revision=cfg.revision) if cfg.repo_id else ModelAnswer(path=str(cfg.path))
-        return replace(self, answers=replace(self.answers, model=model), hf=cfg, fetch_problem=None, run=None)
+        return replace(self, answers=self._answers_for(model), hf=cfg, fetch_problem=None, run=None)
+
+    def _answers_for(self, model: ModelAnswer) -> Answers:
+        """Another model starts over what was chosen for the previous one (its name, file, base and
+        architecture edits): the plan must never target the old model's files. Answers given before
+        any model was chosen are kept (they were typed for this one)."""
+        old = self.answers
+        if old.model.ref is None or old.model.ref == model.ref:
+            return replace(old, model=model)
+        return replace(old, model=model, name=None, base=None, architecture={}, accept_divergences=(),
+                       experiment=replace(old.experiment, file=None, exp_name=None))
 
     def with_base(self, base: str | None) -> "WizardState":
         """Step "Base": a preset name (with or without .yaml); None goes back to the best-ranked one."""

@@ -11,8 +11,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-HF_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "hf_configs"
+from tests.fixture_data import HF_FIXTURES, REPO_ROOT, fixture_repo_ids
 
 # Fixtures Megatron cannot express (and the HF key each must name), and the non-causal ones.
 UNSUPPORTED = {
@@ -38,7 +37,7 @@ NOT_CAUSAL = {"google-bert/bert-base-uncased", "Qwen/Qwen2-VL-7B-Instruct", "goo
 
 
 def all_repo_ids() -> list[str]:
-    return sorted(p.name.replace("--", "/", 1) for p in HF_FIXTURES.iterdir() if (p / "config.json").is_file())
+    return fixture_repo_ids()
 
 
 def supported_repo_ids() -> list[str]:

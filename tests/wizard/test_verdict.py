@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fixture_repo_ids
+from tests.fixture_data import fixture_repo_ids
 from primus_tui.megatron.meaning import megatron_meaning, same_meaning
 from primus_tui.megatron.registry import load_registry
 from primus_tui.steps import CHECK_LABELS, STEPS, step_of

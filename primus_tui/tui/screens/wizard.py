@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from primus_tui.tui.startup import startup_done
@@ -47,7 +47,7 @@ class WizardScreen(WriteAndLaunch, Screen):
         Binding("ctrl+r", "launch", "Launch", priority=True),
         Binding("ctrl+x", "cancel_run", "Cancel run", priority=True),
         Binding("ctrl+s", "save_answers", "Save", priority=True),
-        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("question_mark", "help_unless_typing", "Help", key_display="?"),
         # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
         Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
@@ -150,6 +150,9 @@ class WizardScreen(WriteAndLaunch, Screen):
         self.post_message(self.StateChanged(state, what))
 
     def on_wizard_screen_state_changed(self, event: "WizardScreen.StateChanged") -> None:
+        if self.panes_ready.is_set() and self.view.state is not event.state:
+            # Until the core's verdict on this state lands, say so (never a stale "no problems").
+            self.query_one("#problems", Static).update(Content.styled("… checking", "$text-muted"))
         self._schedule_view()
 
     @property
@@ -270,6 +273,8 @@ class WizardScreen(WriteAndLaunch, Screen):
             return None if self.running else True  # with errors, the write flow names them
         if action == "cancel_fetch":
             return True if self.fetching else False
+        if action == "help_unless_typing":
+            return not isinstance(self.focused, Input)  # in a text field `?` is a character (F1 is help)
         return True
 
     def can_advance(self) -> bool:
@@ -306,6 +311,9 @@ class WizardScreen(WriteAndLaunch, Screen):
                         severity="error", timeout=8)
         elif step_id == "model":
             self.notify("Fetch a model first: type a repo id or a path, then enter.", severity="warning")
+
+    async def action_help_unless_typing(self) -> None:
+        await self.app.run_action("help")
 
     def action_back(self) -> None:
         self.step = max(self.step - 1, 0)
@@ -364,11 +372,8 @@ class WizardScreen(WriteAndLaunch, Screen):
             return
         self._pending_hf = None
         self.query_one(ModelStep).show_summary([("model", f"{cfg.repo_id or cfg.path} (checking …)")])
-        previous = self.state.answers.model.ref
-        state = self.state.with_hf(cfg)
-        if state.answers.model.ref != previous and state.answers.architecture:
-            state = state.set_answer("architecture", {})  # edits of another model do not carry over
-        self.set_state(state, "model")
+        self.set_state(self.state.with_hf(cfg), "model")  # the core resets what belonged to another model
+        self._fill([p for p in self.query(StepPane) if p.id != "model"])  # forms show the new model's answers
         self.query_one(ModelStep).show_error("")
 
     # -- step 5: preview ------------------------------------------------------------------------

@@ -131,7 +131,7 @@ class ExperimentStep(StepPane):
             "experiment.file": state.experiment_file or f"{name}-pretrain.yaml",
             "experiment.exp_name": state.exp_name,
             "target.primus_root": "bundled tree",
-            "experiment.overrides.seq_length": f"{state.overrides().get('seq_length')} (from max_position_embeddings)",
+            "experiment.overrides.seq_length": _seq_placeholder(state),
         }
         problems = view.problems if view is not None else []
         for row in self.query(FieldRow):
@@ -142,7 +142,8 @@ class ExperimentStep(StepPane):
         shown = {f"{k}" for k in OVERRIDE_ROWS}
         extra = {k: v for k, v in state.answers.experiment.overrides.items() if k not in shown}
         self.query_one("#exp-extra", Static).update(
-            Content.styled("also set: " + ", ".join(f"{k}: {scalar_yaml(v)}" for k, v in extra.items()), "$text-muted")
+            Content.styled("also set: " + ", ".join(f"{k}: {scalar_yaml(v)}" for k, v in extra.items())
+                           + "  (remove one: key= in add override)", "$text-muted")
             if extra else ""
         )
         blocked = ""
@@ -171,13 +172,26 @@ class ExperimentStep(StepPane):
             row.set_field_message("expected key=value, e.g. log_interval=1")
             return
         row.set_field_message("")
-        value = parse_scalar(raw)
         event.input.value = ""
+        if not raw.strip():  # `key=`: remove the override
+            self.edit(f"experiment.overrides.{key}", lambda s: s.unset_override(key))
+            if key in OVERRIDE_ROWS:
+                self._known[f"experiment.overrides.{key}"] = ""
+                self.query_one(f"#{_id('overrides.' + key)}", Input).value = ""
+            return
+        value = parse_scalar(raw)
         self.edit(f"experiment.overrides.{key}", lambda s: s.set_override(key, value))
         if key in OVERRIDE_ROWS:
             text = scalar_yaml(value)
             self._known[f"experiment.overrides.{key}"] = text
             self.query_one(f"#{_id('overrides.' + key)}", Input).value = text
+
+
+def _seq_placeholder(state: Any) -> str:
+    """What seq_length is when left blank, and why (never a bare 2048 that looks like the model's)."""
+    seq = state.overrides().get("seq_length")
+    mpe = state.fields().get("max_position_embeddings")
+    return f"{seq} (default: min(2048, max_position_embeddings {mpe}))" if mpe else f"{seq} (default)"
 
 
 def _id(path: str) -> str:

@@ -143,5 +143,9 @@ class ModelStep(StepPane):
                 lines.append(("unsupported", "; ".join(k for k, _ in mapping.unsupported)))
         if view is not None and view.param_count is not None:
             lines.append(("parameters", f"{view.param_count.total:,}"))
-        lines.append(("next", "ctrl+n: choose the base preset"))
+        blocking = view.errors_for("model") if view is not None else []
+        if blocking:  # the core's verdict, in full (wrapped, never cut): this model cannot be imported
+            lines.append(("blocked", str(blocking[0]) + (f" (+{len(blocking) - 1} more)" if len(blocking) > 1 else "")))
+        else:
+            lines.append(("next", "ctrl+n: choose the base preset"))
         self.show_summary(lines)

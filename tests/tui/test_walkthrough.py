@@ -1,0 +1,102 @@
+"""Issue 12's walk-through, one Pilot test per finding (the core decides, the screens show it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from primus_tui.wizard import WizardState
+from tui_helpers import TINYLLAMA, fetch, focus_input, goto, replace_focused, settle, type_text, wizard
+
+
+async def test_a_new_model_resets_the_name_typed_for_the_old_one(make):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        await goto(pilot, "experiment")
+        await focus_input(pilot, "exp-name")
+        await replace_focused(pilot, "my_tiny")
+        await settle(pilot)
+        assert wizard(pilot).state.name == "my_tiny"
+        await goto(pilot, "model")
+        wizard(pilot).query_one("#model-ref").focus()
+        await replace_focused(pilot, "Qwen/Qwen2.5-0.5B")
+        await pilot.press("enter")
+        await settle(pilot)
+        state = wizard(pilot).state
+        assert state.name == "qwen2.5_0.5b"
+        assert all("my_tiny" not in f.display for f in wizard(pilot).view.plan.files)
+        assert wizard(pilot).query_one("#exp-name").value == ""  # the form shows the new model's answers
+
+
+def test_a_name_typed_before_any_model_is_kept(hf_cache) -> None:
+    state = WizardState.new().with_name("mine").with_model(TINYLLAMA)
+    assert state.name == "mine"
+    assert state.with_model("Qwen/Qwen2.5-0.5B").name == "qwen2.5_0.5b"
+
+
+async def test_question_mark_in_a_field_is_a_character_not_help(make):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "a?b")
+        assert app.screen is wizard(pilot)  # no help screen over the wizard
+        assert wizard(pilot).query_one("#model-ref").value == "a?b"
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_an_unsupported_model_says_why_not_next(make):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot, "microsoft/phi-2")
+        summary = str(wizard(pilot).query_one("#model-summary").content)
+        assert "blocked" in summary and "parallel" in summary  # the full reason, not "next: choose the base"
+        assert "ctrl+n: choose the base preset" not in summary
+
+
+async def test_the_status_line_never_says_no_problems_before_the_verdict(make, monkeypatch):
+    import threading
+
+    import primus_tui.tui.screens.wizard as screen_module
+
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        screen = wizard(pilot)
+        bar = screen.query_one("#problems")
+        assert "no problems" in str(bar.content) or "warning" in str(bar.content)
+        release = threading.Event()
+        real = screen_module.build_view
+        monkeypatch.setattr(screen_module, "build_view", lambda state: (release.wait(10), real(state))[1])
+        screen.set_state(screen.state.set_field("num_layers", 0), "architecture.num_layers")
+        await pilot.pause()
+        assert "checking" in str(bar.content)  # the old verdict is not shown for the new state
+        release.set()
+        await settle(pilot)
+        assert "error" in str(bar.content) and "num_layers" in str(bar.content)
+
+
+async def test_an_added_override_can_be_removed(make):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        await goto(pilot, "experiment")
+        await focus_input(pilot, "exp-add")
+        await type_text(pilot, "log_interval=5")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert wizard(pilot).state.answers.experiment.overrides["log_interval"] == 5
+        await type_text(pilot, "log_interval=")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "log_interval" not in wizard(pilot).state.answers.experiment.overrides
+
+
+@pytest.mark.parametrize(("repo", "mpe"), [("mistralai/Mixtral-8x7B-v0.1", 32768), ("HuggingFaceTB/SmolLM2-1.7B", 8192)])
+async def test_the_seq_length_placeholder_says_where_it_comes_from(make, repo, mpe):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot, repo)
+        await goto(pilot, "experiment")
+        placeholder = wizard(pilot).query_one("#exp-overrides-seq-length").placeholder
+        assert f"max_position_embeddings {mpe}" in placeholder and placeholder.startswith("2048")
