@@ -19,6 +19,7 @@ from primus_tui.wizard import schema
 from primus_tui.wizard.answersfile import render_answers
 from primus_tui.wizard.errors import WizardError
 from primus_tui.wizard.experiment import ExperimentText, render_experiment
+from primus_tui.wizard.naming import free_name
 from primus_tui.wizard.plan import Plan, plan_file
 from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.schema import (
@@ -250,7 +251,7 @@ class WizardState:
         if self.answers.name:
             return self.answers.name
         ref = self.answers.model.ref
-        return schema.default_name(ref) if ref else None
+        return free_name(schema.default_name(ref), self.tree, self.answers.experiment.framework) if ref else None
 
     @cached_property
     def bases(self) -> list:
