@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from primus_tui.config.source import SourceTree
+from primus_tui.config.source import Source, SourceTree
 
 
 def deep_merge(base: dict, base_src: SourceTree, override: dict, override_src: SourceTree) -> tuple[dict, SourceTree]:
@@ -34,6 +34,9 @@ def _merge_into(result: dict, sources: SourceTree, override: dict, override_src:
             if not result[key]:
                 sources[key] = sub_src if sub_src is not None else sources.get(key)
         else:
+            previous = sources.get(key)
+            if key in result and isinstance(previous, Source) and isinstance(sub_src, Source) and not isinstance(result[key], dict):
+                sub_src = sub_src.over(result[key], previous)
             result[key] = copy.deepcopy(value)
             if sub_src is None:
                 sources.pop(key, None)

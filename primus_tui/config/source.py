@@ -15,6 +15,8 @@ class Source:
     line: int | None = None
     env_vars: tuple[str, ...] = field(default=())
     note: str = ""
+    # What this key held before this source set it, oldest first: (value, source) per earlier file.
+    history: tuple[tuple[object, "Source"], ...] = field(default=(), compare=False, repr=False)
 
     def __str__(self) -> str:
         if self.kind == "cli":
@@ -33,7 +35,13 @@ class Source:
         return {"kind": self.kind, "file": self.file, "line": self.line, "env": list(self.env_vars), "text": str(self)}
 
     def as_kind(self, kind: str) -> "Source":
-        return Source(kind, self.file, self.line, self.env_vars, self.note)
+        return Source(kind, self.file, self.line, self.env_vars, self.note, self.history)
+
+    def over(self, value: object, previous: "Source") -> "Source":
+        """This source, having replaced `value` that `previous` set (its history kept)."""
+        earlier = previous.history + ((value, Source(previous.kind, previous.file, previous.line,
+                                                     previous.env_vars, previous.note)),)
+        return Source(self.kind, self.file, self.line, self.env_vars, self.note, earlier)
 
 
 # Public, flat provenance map: dotted key path -> Source (leaves only).

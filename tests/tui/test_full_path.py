@@ -77,7 +77,7 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         await pilot.press("home")
         await settle(pilot)
         detail = str(table.query_one("#key-detail").render())
-        assert "norm_epsilon: dead: inert -> layernorm_epsilon" in detail, detail
+        assert detail.startswith("norm_epsilon = ") and "dead: inert -> layernorm_epsilon" in detail, detail
 
         await next_step(pilot)  # Write & Launch
         assert wiz.step == 5

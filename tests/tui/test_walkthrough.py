@@ -100,3 +100,43 @@ async def test_the_seq_length_placeholder_says_where_it_comes_from(make, repo, m
         await goto(pilot, "experiment")
         placeholder = wizard(pilot).query_one("#exp-overrides-seq-length").placeholder
         assert f"max_position_embeddings {mpe}" in placeholder and placeholder.startswith("2048")
+
+
+async def test_the_preview_shows_a_keys_full_source_and_history(make):
+    """A key set in several files shows every earlier value; the detail line holds what columns clip."""
+    from primus_tui.tui.widgets.resolved_table import ResolvedTable
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fetch(pilot)
+        await goto(pilot, "preview")
+        table = wizard(pilot).query_one(ResolvedTable)
+        await focus_input(pilot, "key-filter")
+        await type_text(pilot, "global_batch_size")
+        await pilot.press("enter")
+        await settle(pilot)
+        [row] = [r for r in table.shown if r.key == "global_batch_size"]
+        assert row.history == ("128 (trainer_base.yaml:19)", "16 (pre_trainer.yaml:5)"), row.history
+        detail = str(table.query_one("#key-detail").render())
+        assert detail.startswith("global_batch_size = 128  ← overrides @ ")
+        assert "examples/megatron/configs/MI300X/tinyllama_1.1b_chat_v1.0-pretrain.yaml:26" in detail  # not clipped
+        assert "was: 128 (trainer_base.yaml:19) → 16 (pre_trainer.yaml:5)" in detail
+
+
+async def test_the_shadowed_filter_finds_shadowed_keys(make):
+    """Typing `shadowed` (or `dead`) lists the flagged rows, whatever their notes say."""
+    from primus_tui.tui.widgets.resolved_table import KeyRow, ResolvedTable
+
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await goto(pilot, "preview")
+        table = wizard(pilot).query_one(ResolvedTable)
+        table.set_rows([KeyRow("a", "1", "x.yaml:1"), KeyRow("b", "2", "y.yaml:2", shadowed=True),
+                        KeyRow("c", "3", "z.yaml:3", dead=True)])
+        await focus_input(pilot, "key-filter")
+        await type_text(pilot, "shadowed")
+        await pilot.pause()
+        assert [r.key for r in table.shown] == ["b"]
+        await pilot.press(*("backspace",) * len("shadowed"), *"dead")
+        await pilot.pause()
+        assert [r.key for r in table.shown] == ["c"]

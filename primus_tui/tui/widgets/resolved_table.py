@@ -26,6 +26,17 @@ class KeyRow:
     shadowed: bool = False
     note: str = ""
     dead: bool = False  # Megatron (through Primus) never reads it for this model
+    full_source: str = ""  # the column shows a short form; the detail line shows this
+    history: tuple[str, ...] = ()  # earlier values, oldest first: "4096 (llama_base.yaml:20)"
+
+    def detail(self) -> str:
+        """Everything the columns may clip: the full key, value and source, its history and note."""
+        lines = [f"{self.key} = {self.value}  ← {self.full_source or self.source}"]
+        if self.history:
+            lines.append("was: " + " → ".join(self.history))
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
 
 
 class ResolvedTable(Vertical):
@@ -36,7 +47,7 @@ class ResolvedTable(Vertical):
     ResolvedTable DataTable { height: 1fr; }
     ResolvedTable #key-count { color: $text-muted; }
     ResolvedTable #key-filter { margin-top: 1; }
-    ResolvedTable #key-detail { color: $text-warning; height: auto; width: 100%; }
+    ResolvedTable #key-detail { color: $text-muted; height: auto; max-height: 5; width: 100%; }
     """
 
     def __init__(self, **kwargs) -> None:
@@ -48,7 +59,7 @@ class ResolvedTable(Vertical):
         yield OrderedInput(placeholder="/ filter: key, value or source (e.g. seq_length, shadowed)", id="key-filter", compact=True)
         yield Label("", id="key-count")
         yield DataTable(id="key-table", cursor_type="row", zebra_stripes=True)
-        yield Label("", id="key-detail")  # the highlighted row's note in full (the column clips it)
+        yield Label("", id="key-detail")  # the highlighted row in full: source, history, note
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -75,12 +86,12 @@ class ResolvedTable(Vertical):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         row = self.shown[event.cursor_row] if 0 <= event.cursor_row < len(self.shown) else None
-        self.query_one("#key-detail", Label).update(f"{row.key}: {row.note}" if row and row.note else "")
+        self.query_one("#key-detail", Label).update(row.detail() if row else "")
 
     def _refill(self) -> None:
         needle = self.query_one("#key-filter", Input).value.strip().lower()
         if needle:
-            shown = [r for r in self.rows if needle in f"{r.key}\0{r.value}\0{r.source}\0{r.note}".lower()]
+            shown = [r for r in self.rows if needle in _haystack(r)]
         else:
             shown = self.rows
         self.shown = shown
@@ -106,6 +117,12 @@ def _cells(row: KeyRow, colors: tuple[str, str]) -> tuple:
         source = Text(f"{row.source}  ({row.note})" if row.note else row.source, style=muted)
         return Text(_clip(row.key, KEY_WIDTH), style=f"strike {muted}"), Text(_clip(row.value, VALUE_WIDTH), style=muted), source
     return Text(_clip(row.key, KEY_WIDTH)), Text(_clip(row.value, VALUE_WIDTH)), Text(row.source, style=muted)
+
+
+def _haystack(row: KeyRow) -> str:
+    """What the filter searches: key, value, sources (earlier ones too), note, and the row's flags."""
+    flags = ("shadowed" if row.shadowed else "") + (" dead" if row.dead else "")
+    return "\0".join((row.key, row.value, row.full_source or row.source, *row.history, row.note, flags)).lower()
 
 
 def _clip(text: str, width: int = 60) -> str:

@@ -103,8 +103,9 @@ class PreviewStep(StepPane):
                     f"shadowed: model file says {scalar_yaml(shadow.model_value)} ({shadow.model_source}); "
                     + ("overrides win" if shadow.fixed_by_override else "module preset wins")
                 )
+            history = tuple(f"{scalar_yaml(v)} ({_short(str(s))})" for v, s in src.history) if src else ()
             rows.append(KeyRow(key, scalar_yaml(value), _short(str(src)) if src else "", shadow is not None, note,
-                               dead=top in dead))
+                               dead=top in dead, full_source=str(src) if src else "", history=history))
         self.query_one(ResolvedTable).set_rows(rows)
         self._show_chain(state, res)
         self._show_diff(state, diff)
