@@ -29,12 +29,12 @@ class ChecklistItem:
         return {"step": self.step, "title": self.title, "done": self.done, "reason": self.reason}
 
 
-def _file_reason(plan: "Plan | None", role: str, blocked: str | None) -> tuple[bool, str]:
+def _file_reason(plan: "Plan | None", role: str, blocked: str | None, written: frozenset[str]) -> tuple[bool, str]:
     if plan is None:
         return False, blocked or "not planned yet"
     f = plan.file(role)
     if f.action == "unchanged":
-        return True, f"{f.display} written"
+        return True, f"{f.display} written" if f.display in written else f"{f.display} already on disk, identical to the plan"
     if f.action == "create":
         return False, f"{f.display} not written yet (would create)"
     return False, f"{f.display} exists and differs (would modify; needs --force)"
@@ -62,12 +62,12 @@ def build_checklist(s: "WizardState", plan: "Plan | None" = None,
         step1 = (False, f"blocked: {base_errors[0]}" if base_errors else "no model chosen yet")
 
     name = s.name or "<name>"
-    step2 = _file_reason(plan, "model", blocked)
+    step2 = _file_reason(plan, "model", blocked, s.written)
     accepted = s.mapping.accepted if s.mapping is not None else []
     if accepted:
         named = "; ".join(f"{d.key}: {d.summary()}" for d in accepted)
         step2 = (step2[0], f"{step2[1]}; accepted divergence: {named}")
-    step3 = _file_reason(plan, "experiment", blocked)
+    step3 = _file_reason(plan, "experiment", blocked, s.written)
 
     exp = str(s.experiment_rel) if s.experiment_rel else "<experiment>"
     command = f"./primus-cli direct -- train pretrain --config {exp}"

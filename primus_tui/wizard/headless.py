@@ -193,6 +193,7 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
         _finish(state, plan, report, out, text)
         raise _Stop(exc.exit_code) from None
     written_paths = {f.display for f in written}
+    state = state.with_written(written_paths)
     report.files = [f.to_dict(written=f.display in written_paths) for f in plan.files]
     if text:
         for f in written:

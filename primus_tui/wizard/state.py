@@ -8,7 +8,7 @@ mapping, ranked bases, presets) is computed lazily and cached per state.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -57,6 +57,7 @@ class WizardState:
     input_problems: tuple[Problem, ...] = ()  # answers-file shape/type problems (parse_answers)
     fetch_problem: Problem | None = None  # why the HF config could not be fetched
     run: RunOutcome | None = None
+    written: frozenset[str] = frozenset()  # files (as displayed) this session wrote: the checklist says so
 
     # ---- construction ---------------------------------------------------------------------------
 
@@ -181,6 +182,10 @@ class WizardState:
     def with_run_result(self, mode: str, exit_code: int, command: list[str] | tuple[str, ...] = ()) -> "WizardState":
         """Record a launch's end (checklist step 4)."""
         return replace(self, run=RunOutcome(mode, exit_code, tuple(command)))
+
+    def with_written(self, displays: "Iterable[str]") -> "WizardState":
+        """Record files this session wrote (an identical file found on disk was not written by us)."""
+        return replace(self, written=self.written | frozenset(displays))
 
     def _with(self, **changes: object) -> "WizardState":
         return replace(self, answers=replace(self.answers, **changes), run=None)

@@ -140,3 +140,24 @@ async def test_the_shadowed_filter_finds_shadowed_keys(make):
         await pilot.press(*("backspace",) * len("shadowed"), *"dead")
         await pilot.pause()
         assert [r.key for r in table.shown] == ["c"]
+
+
+async def test_a_file_already_on_disk_is_not_called_written(make, tree):
+    """The checklist says `written` only for what this session wrote; an identical file was found."""
+    from primus_tui.tui.widgets.checklist import Checklist
+    from tui_helpers import answer
+
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        await pilot.press("ctrl+o")
+        await answer(pilot, "y")
+        await settle(pilot)
+        reasons = [i.detail for i in wizard(pilot).query_one(Checklist).items]
+        assert reasons[1].endswith(" written") and reasons[2].endswith(" written"), reasons
+    app = make()  # a new session over the same tree: the files are there, identical
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        reasons = [i.detail for i in wizard(pilot).query_one(Checklist).items]
+        assert "already on disk, identical to the plan" in reasons[1], reasons
+        assert not any(r.endswith(" written") for r in reasons), reasons

@@ -84,7 +84,7 @@ class WriteAndLaunch:
             pane.set_message(f"Wrote {names}, but the resolved config differs: {bad}", "error")
         else:
             pane.set_message(f"Wrote {names}. The written files resolve to the asked architecture.", "success")
-        self.post_message(self.StateChanged(self.state, "write"))
+        self.set_state(self.state.with_written(f.display for f in written), "write")
         return True
 
     # -- step 6: launch -------------------------------------------------------------------------
