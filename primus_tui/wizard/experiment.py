@@ -58,7 +58,7 @@ def render_experiment(
 ) -> str:
     """The experiment YAML; `pinned` are model keys repeated here because the module preset beats them."""
     lines = [
-        comment(f"# Primus experiment for {model_name}, written by primus-tui from an answers file."),
+        comment(f"# Primus experiment for {model_name}, written by primus-tui."),
         comment(f"# Model: {text.model_source} -> {text.model_file}"),
         comment(f"# Run:   ./primus-cli direct -- train pretrain --config {text.experiment_file}"),
         f"work_group: {scalar_yaml(exp.work_group)}",

@@ -161,3 +161,9 @@ async def test_a_file_already_on_disk_is_not_called_written(make, tree):
         reasons = [i.detail for i in wizard(pilot).query_one(Checklist).items]
         assert "already on disk, identical to the plan" in reasons[1], reasons
         assert not any(r.endswith(" written") for r in reasons), reasons
+
+
+def test_the_experiment_header_does_not_claim_an_answers_file(hf_cache) -> None:
+    """The same bytes come from the TUI and headless, so the header names neither."""
+    text = WizardState.new().with_model(TINYLLAMA).experiment_yaml()
+    assert text.splitlines()[0] == "# Primus experiment for tinyllama_1.1b_chat_v1.0, written by primus-tui."
