@@ -167,3 +167,16 @@ def test_the_experiment_header_does_not_claim_an_answers_file(hf_cache) -> None:
     """The same bytes come from the TUI and headless, so the header names neither."""
     text = WizardState.new().with_model(TINYLLAMA).experiment_yaml()
     assert text.splitlines()[0] == "# Primus experiment for tinyllama_1.1b_chat_v1.0, written by primus-tui."
+
+
+async def test_a_long_dialog_keeps_its_buttons_on_an_80x24_screen(make):
+    from primus_tui.tui.screens.confirm import ConfirmScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ConfirmScreen("Overwrite x.yaml?", "\n".join(f"- line {i}" for i in range(60)), danger=True))
+        await pilot.pause()
+        await pilot.pause()
+        for button in app.screen.query("Button"):
+            region = button.region
+            assert region.height > 0 and region.y + region.height <= 24, (button.id, region)

@@ -76,8 +76,20 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(Content(f"{self._yes} (y)"), id="yes", variant="error" if self._danger else "primary")
                 yield Button(Content(f"{self._no} (n)"), id="no")
 
+    # Rows the dialog needs around its body: border 2, padding 2, title 2, buttons 3 + margin 1.
+    CHROME_ROWS = 10
+
     def on_mount(self) -> None:
         self.query_one("#no" if self._danger else "#yes", Button).focus()
+        self._fit_body()
+
+    def on_resize(self) -> None:
+        self._fit_body()
+
+    def _fit_body(self) -> None:
+        """The body scrolls so the buttons always fit on screen (a diff can be longer than 24 rows)."""
+        for body in self.query("#dialog-body"):
+            body.styles.max_height = max(2, min(16, int(self.size.height * 0.9) - self.CHROME_ROWS))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
