@@ -180,3 +180,40 @@ async def test_a_long_dialog_keeps_its_buttons_on_an_80x24_screen(make):
         for button in app.screen.query("Button"):
             region = button.region
             assert region.height > 0 and region.y + region.height <= 24, (button.id, region)
+
+
+async def test_a_checkbox_shows_a_mark_only_when_ticked():
+    from textual.app import App
+
+    from primus_tui.tui.widgets.tickbox import TickBox
+
+    class One(App):
+        def compose(self):
+            yield TickBox("dry run", id="box", compact=True)
+
+    app = One()
+    async with app.run_test(size=(40, 3)) as pilot:
+        box = app.query_one(TickBox)
+        assert box.render().plain.startswith("[ ]")
+        await pilot.click("#box")
+        assert box.value and box.render().plain.startswith("[✔]")
+
+
+async def test_the_base_list_filters_as_you_type_and_keeps_ranks(make):
+    from textual.widgets import OptionList
+
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        await goto(pilot, "base")
+        await pilot.press("slash")
+        assert pilot.app.focused.id == "base-filter"
+        await type_text(pilot, "language")
+        await pilot.pause()
+        olist = wizard(pilot).query_one("#base-list", OptionList)
+        assert [olist.get_option_at_index(i).id for i in range(olist.option_count)] == ["language_model.yaml"]
+        rank = [b.name for b in wizard(pilot).view.bases].index("language_model.yaml") + 1
+        assert f"{rank:>2}. language_model.yaml" in olist.get_option_at_index(0).prompt.plain
+        await pilot.press("enter", "enter")  # to the list, then choose
+        await settle(pilot)
+        assert wizard(pilot).state.base == "language_model.yaml"

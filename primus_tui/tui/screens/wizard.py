@@ -255,7 +255,8 @@ class WizardScreen(WriteAndLaunch, Screen):
         focused = self.focused
         if focused is not None and pane in focused.ancestors:
             return
-        for widget in pane.query("*"):
+        first = list(pane.query(pane.FIRST_FOCUS)) if pane.FIRST_FOCUS else []
+        for widget in [*first, *pane.query("*")]:
             if widget.focusable and widget.display:
                 # Arrive at the top of the step (its purpose line shown), not with the field centred.
                 widget.focus(scroll_visible=False)

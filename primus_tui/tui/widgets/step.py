@@ -49,6 +49,7 @@ class StepPane(VerticalScroll):
         return True
 
     STEP_ID: ClassVar[str] = ""
+    FIRST_FOCUS: ClassVar[str | None] = None  # selector of the widget a visit starts on (default: the first)
     TITLE: ClassVar[str] = ""
     PURPOSE: ClassVar[str] = ""
 

@@ -7,10 +7,11 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from primus_tui.config.render import scalar_yaml
+from primus_tui.tui.widgets.inputs import OrderedInput
 from primus_tui.tui.widgets.step import StepPane
 
 OPTIONS_TEXT = (
@@ -34,6 +35,10 @@ class BaseStep(StepPane):
         max-height: 10;
     }
 
+    #base-filter {
+        margin-bottom: 1;
+    }
+
     #base-detail {
         margin-top: 1;
         height: auto;
@@ -44,29 +49,41 @@ class BaseStep(StepPane):
     TITLE = "Base"
     PURPOSE = "Pick the preset your model YAML extends. Ranked for this model: family first, then fewest keys to override."
 
+    FIRST_FOCUS = "#base-list"  # a/b and the arrows work on arrival; `/` goes to the filter
     BINDINGS = [
         Binding("a", "option('A')", "Option A", group=OPTION_KEYS),
         Binding("b", "option('B')", "Option B", group=OPTION_KEYS),
+        Binding("slash", "filter", "Filter presets"),
     ]
+
+    def action_filter(self) -> None:
+        self.query_one("#base-filter", Input).focus()
 
     def action_option(self, option: str) -> None:
         """Highlight (not choose) the seed's Option A or B candidate; enter chooses it."""
-        index = next((i for i, b in enumerate(self._bases) if b.option == option), None)
-        if index is not None:
-            olist = self.query_one("#base-list", OptionList)
-            olist.highlighted = index
-            olist.focus()
+        name = next((b.name for b in self._bases if b.option == option), None)
+        if name is None:
+            return
+        if name not in self._shown_names():
+            self.query_one("#base-filter", Input).value = ""
+            self._refill()
+        olist = self.query_one("#base-list", OptionList)
+        olist.highlighted = self._shown_names().index(name)
+        olist.focus()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._names: list[str] = []
         self._chosen: str | None = None
         self._bases: list = []
+        self._shown: list = []  # the candidates the filter lets through, in ranking order
 
     def compose(self) -> ComposeResult:
         yield Static(self.PURPOSE, classes="purpose")
         yield Static(OPTIONS_TEXT, id="base-options", classes="hint")
         yield Static("", id="base-empty", classes="hint")
+        yield OrderedInput(placeholder="/ filter the presets (e.g. llama3, qwen, language_model)", id="base-filter",
+                           compact=True)
         yield OptionList(id="base-list")
         yield Static("", id="base-detail")
 
@@ -81,14 +98,36 @@ class BaseStep(StepPane):
         names = [b.name for b in bases]
         if names != self._names or chosen != self._chosen:
             self._names, self._chosen, self._bases = names, chosen, bases
-            olist = self.query_one("#base-list", OptionList)
-            highlighted = olist.highlighted
-            olist.clear_options()
-            olist.add_options([Option(_label(i, b, b.name == chosen), id=b.name) for i, b in enumerate(bases, 1)])
-            if bases:
-                index = highlighted if highlighted is not None else (names.index(chosen) if chosen in names else 0)
-                olist.highlighted = min(index, len(bases) - 1)
+            self._refill()
         self._show_detail()
+
+    def _shown_names(self) -> list[str]:
+        return [b.name for b in self._shown]
+
+    def _refill(self) -> None:
+        """List the candidates whose name contains the filter text, keeping their rank numbers."""
+        needle = self.query_one("#base-filter", Input).value.strip().lower()
+        olist = self.query_one("#base-list", OptionList)
+        keep = olist.highlighted_option.id if olist.highlighted_option is not None else self._chosen
+        ranked = list(enumerate(self._bases, 1))
+        shown = [(i, b) for i, b in ranked if needle in b.name.lower()] if needle else ranked
+        self._shown = [b for _, b in shown]
+        olist.clear_options()
+        olist.add_options([Option(_label(i, b, b.name == self._chosen), id=b.name) for i, b in shown])
+        if shown:
+            names = self._shown_names()
+            olist.highlighted = names.index(keep) if keep in names else 0
+        self._show_detail()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "base-filter":
+            event.stop()
+            self._refill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "base-filter":
+            event.stop()
+            self.query_one("#base-list", OptionList).focus()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
@@ -102,10 +141,10 @@ class BaseStep(StepPane):
     def _show_detail(self) -> None:
         olist = self.query_one("#base-list", OptionList)
         detail = self.query_one("#base-detail", Static)
-        if olist.highlighted is None or not self._bases:
-            detail.update("")
+        if olist.highlighted is None or not self._shown:
+            detail.update("" if not self._bases else "No preset matches the filter.")
             return
-        cand = self._bases[olist.highlighted]
+        cand = self._shown[olist.highlighted]
         keys = list(cand.overrides.items())
         head = Content.assemble(
             (cand.name, "bold"),
