@@ -21,6 +21,11 @@ class Problem:
         """An error blocks writing the files (every front end's write guard reads this)."""
         return self.severity == "error"
 
+    def key_in(self, section: str) -> str | None:
+        """The key under `section` this problem is about (`architecture.num_layers` -> `num_layers`)."""
+        head = self.path.split(" ", 1)[0]
+        return head[len(section) + 1:] or None if head.startswith(section + ".") else None
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 

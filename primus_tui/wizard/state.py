@@ -130,10 +130,15 @@ class WizardState:
         return self._with(name=name[:-5] if name and name.endswith(".yaml") else name)
 
     def set_field(self, key: str, value: object) -> "WizardState":
-        """Step "Architecture": set any Megatron key on top of the HF values."""
+        """Step "Architecture": set any Megatron key on top of the HF values; the HF value itself
+        (same type too: 1 is not 1.0) is no answer, so the file keeps saying where it came from."""
+        hf = self.mapping.fields if self.mapping is not None else {}
+        if key in hf and hf[key] == value and type(hf[key]) is type(value):
+            return self.unset_field(key)
         return self._with(architecture={**self.answers.architecture, key: value})
 
     def unset_field(self, key: str) -> "WizardState":
+        """Back to the HF value (or the base's, for a key the HF config does not set)."""
         return self._with(architecture={k: v for k, v in self.answers.architecture.items() if k != key})
 
     def set_override(self, key: str, value: object) -> "WizardState":

@@ -217,3 +217,66 @@ async def test_the_base_list_filters_as_you_type_and_keeps_ranks(make):
         await pilot.press("enter", "enter")  # to the list, then choose
         await settle(pilot)
         assert wizard(pilot).state.base == "language_model.yaml"
+
+
+async def test_undo_and_reset_a_field_to_its_hf_value(make):
+    """ctrl+z undoes the last edit (the field shows it); F2 puts a field back to its HF value."""
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fetch(pilot)
+        await goto(pilot, "arch")
+        await focus_input(pilot, "arch-num_layers")
+        await replace_focused(pilot, "4")
+        await settle(pilot)
+        assert wizard(pilot).state.answers.architecture == {"num_layers": 4}
+        await pilot.press("ctrl+z")  # back to before the "4" (the "" of ctrl+u was an edit too)
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert wizard(pilot).state.answers.architecture == {}
+        assert pilot.app.query_one("#arch-num_layers").value == "22"
+
+        await replace_focused(pilot, "8")
+        await settle(pilot)
+        assert wizard(pilot).state.answers.architecture == {"num_layers": 8}
+        await pilot.press("f2")
+        await settle(pilot)
+        assert wizard(pilot).state.answers.architecture == {}
+        assert pilot.app.query_one("#arch-num_layers").value == "22"
+
+
+def test_typing_the_hf_value_back_is_no_answer(hf_cache) -> None:
+    """The core, not the screen, drops an architecture answer equal to the HF value (type-strict)."""
+    state = WizardState.new().with_model(TINYLLAMA)
+    assert state.set_field("num_layers", 4).set_field("num_layers", 22).answers.architecture == {}
+    assert state.set_field("layernorm_epsilon", 1e-5).answers.architecture == {}
+    assert state.set_field("num_layers", 22.0).answers.architecture == {"num_layers": 22.0}
+
+
+async def test_rapid_down_presses_keep_the_focused_field_on_screen(make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fetch(pilot)
+        await goto(pilot, "arch")
+        await focus_input(pilot, "arch-num_layers")
+        await pilot.press(*["down"] * 14)  # no pause: the scroll must not lag behind the focus
+        focused, pane = pilot.app.focused, wizard(pilot).pane("arch")
+        assert focused.id != "arch-num_layers"
+        assert pane.region.contains_region(focused.region), (focused.id, focused.region, pane.region)
+
+
+async def test_every_problem_can_be_read_in_full(make):
+    """phi-2's reason is longer than the status line: ctrl+l lists it whole; enter goes to its step."""
+    from primus_tui.tui.screens.problems import ProblemsScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fetch(pilot, "microsoft/phi-2")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        full = str(wizard(pilot).view.errors[0])
+        assert len(full) > 160 and full in [str(p) for p in app.screen.problems]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is wizard(pilot) and wizard(pilot).step == 0

@@ -25,8 +25,11 @@ checklist is Primus's own four-step guide; each item ticks itself when really do
   ctrl+r            launch primus-cli direct (writes the files first if needed)
   ctrl+x            cancel the running job (stops its whole process group)
   ctrl+s            save the answers file (replay: primus-tui --answers FILE)
+  ctrl+z            undo the last edit (the forms show it)
+  ctrl+l            every problem in full; enter goes to its step
   a / b             step 2: highlight Option A / Option B
-  /                 step 5: filter the resolved keys
+  /                 step 2: filter the presets; step 5: filter the resolved keys
+  F2                step 3: reset the focused field to its HF value
   escape            close a dialog, cancel a fetch
   ctrl+p            command palette      F1 (or ? outside a text field)   this help
   ctrl+q            quit

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from primus_tui.tui.startup import startup_done
 from primus_tui.tui.screens.flows import WriteAndLaunch, error_text
+from primus_tui.tui.screens.problems import ProblemsScreen
 from primus_tui.steps import CHECK_LABELS, STEPS, step_of
 from primus_tui.steps import step as step_named
 from primus_tui.tui.panes import later_pane_classes
@@ -47,6 +48,8 @@ class WizardScreen(WriteAndLaunch, Screen):
         Binding("ctrl+r", "launch", "Launch", priority=True),
         Binding("ctrl+x", "cancel_run", "Cancel run", priority=True),
         Binding("ctrl+s", "save_answers", "Save", priority=True),
+        Binding("ctrl+z", "undo", "Undo"),
+        Binding("ctrl+l", "problems", "Problems"),
         Binding("question_mark", "help_unless_typing", "Help", key_display="?"),
         # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
         Binding("f1", "app.help", "Help", key_display="F1"),
@@ -79,6 +82,7 @@ class WizardScreen(WriteAndLaunch, Screen):
         self._pending_hf: Any = None  # a model fetched before that
         self._computing = False  # a view worker is running
         self._dirty = False  # the state changed since that worker started
+        self._undo: list[Any] = []  # states before each edit, newest last (ctrl+z)
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -140,10 +144,41 @@ class WizardScreen(WriteAndLaunch, Screen):
         return self.query_one(f"#{step_id}", StepPane)
 
     # -- state ----------------------------------------------------------------------------------
+    UNDO_DEPTH = 200
+
     @on(Edit)
     def _on_edit(self, event: Edit) -> None:
         event.stop()
-        self.set_state(event.apply(self.state), event.what)
+        new = event.apply(self.state)
+        if new.answers != self.state.answers:
+            self._undo.append(self.state)
+            del self._undo[:-self.UNDO_DEPTH]
+        self.set_state(new, event.what)
+        if event.refill:
+            self.refill([self.pane(event.step_id)])
+
+    @work(exclusive=True, group="problems")
+    async def action_problems(self) -> None:
+        """Every problem in full; enter goes to the step that owns it."""
+        problems = list(self.view.problems)
+        if not problems:
+            self.notify("No problems.", timeout=2)
+            return
+        target = await self.app.push_screen_wait(ProblemsScreen(problems))
+        if target is not None:
+            self.action_goto(target)
+
+    def action_undo(self) -> None:
+        """Back to the answers before the last edit; the forms show them."""
+        if not self._undo:
+            self.notify("Nothing to undo.", timeout=2)
+            return
+        self.set_state(self._undo.pop(), "undo")
+        self.refill(self.query(StepPane))
+
+    def refill(self, panes) -> None:
+        """Put the current state's answers into these panes' forms (undo, reset)."""
+        self._fill(panes)
 
     def set_state(self, state: Any, what: str) -> None:
         self.state = state
@@ -221,6 +256,7 @@ class WizardScreen(WriteAndLaunch, Screen):
                 (f"✖ {len(errors)} error{'s' * (len(errors) != 1)}", "$text-error bold" if errors else "$text-muted"),
                 "  ",
                 (f"⚠ {len(warnings)} warning{'s' * (len(warnings) != 1)}", "$text-warning" if warnings else "$text-muted"),
+                ("  ctrl+l: all, in full", "$text-muted"),
                 "  ",
                 (f"step {step_named(step_of(first.path)).number}: {first}", "$text-error" if errors else "$text-warning"),
             )
@@ -373,6 +409,8 @@ class WizardScreen(WriteAndLaunch, Screen):
             return
         self._pending_hf = None
         self.query_one(ModelStep).show_summary([("model", f"{cfg.repo_id or cfg.path} (checking …)")])
+        if self.state.answers.model.ref is not None:
+            self._undo.append(self.state)  # ctrl+z goes back to the previous model and its answers
         self.set_state(self.state.with_hf(cfg), "model")  # the core resets what belonged to another model
         self._fill([p for p in self.query(StepPane) if p.id != "model"])  # forms show the new model's answers
         self.query_one(ModelStep).show_error("")

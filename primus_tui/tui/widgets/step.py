@@ -20,11 +20,12 @@ StateFn = Callable[[Any], Any]
 class Edit(Message):
     """Apply one core step call to the wizard state (trogon's `CommandForm.Changed`)."""
 
-    def __init__(self, step_id: str, what: str, apply: StateFn) -> None:
+    def __init__(self, step_id: str, what: str, apply: StateFn, *, refill: bool = False) -> None:
         super().__init__()
         self.step_id = step_id
         self.what = what  # e.g. "architecture.num_layers", for logs and tests
         self.apply = apply
+        self.refill = refill  # the pane's form shows the new state (a reset, not typing)
 
 
 class StepPane(VerticalScroll):
@@ -69,6 +70,6 @@ class StepPane(VerticalScroll):
     def show(self, state: Any, view: Any) -> None:
         """Refresh read-only parts from the new state. Never resets what the user typed."""
 
-    def edit(self, what: str, apply: StateFn) -> None:
+    def edit(self, what: str, apply: StateFn, *, refill: bool = False) -> None:
         if not self._filling:
-            self.post_message(Edit(self.STEP_ID, what, apply))
+            self.post_message(Edit(self.STEP_ID, what, apply, refill=refill))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Static
@@ -20,12 +21,8 @@ from primus_tui.tui.widgets.field_row import FieldRow
 from primus_tui.tui.widgets.step import StepPane
 
 
-def _same(a: object, b: object) -> bool:
-    return a == b and type(a) is type(b)
-
-
 class ArchStep(StepPane):
-    """A row per Megatron field; editing one sets (or, back at the HF value, unsets) the answer."""
+    """A row per Megatron field; editing one sets the answer (the core drops one equal to HF's)."""
 
     DEFAULT_CSS = """
     #arch-params {
@@ -44,6 +41,8 @@ class ArchStep(StepPane):
     }
     """
 
+    BINDINGS = [Binding("f2", "reset_field", "Reset to HF value")]
+
     STEP_ID = "arch"
     TITLE = "Architecture"
     PURPOSE = "Megatron fields from config.json (HF key on the right). Edit any value; checks run as you type."
@@ -52,7 +51,6 @@ class ArchStep(StepPane):
         super().__init__(**kwargs)
         self._keys: list[str] = []
         self._hf: Any = None  # the fetched config the rows were built for
-        self._hf_values: dict[str, object] = {}
         self._traps: set[str] = set()
         self._known_text: dict[str, str] = {}
 
@@ -75,7 +73,6 @@ class ArchStep(StepPane):
         empty = self.query_one("#arch-empty", Static)
         empty.display = mapping is None
         empty.update("Fetch a model first (step 1).")
-        self._hf_values = dict(mapping.fields) if mapping is not None else {}
         self._traps = self._trap_keys(view)
         fields = state.fields() if mapping is not None else {}
         keys = list(fields)
@@ -185,8 +182,8 @@ class ArchStep(StepPane):
         by_key: dict[str, tuple[str, str]] = {}
         general: list[Any] = []
         for p in problems:
-            key = p.path.split()[0].removeprefix("architecture.").removeprefix("architecture")
-            if key and key in self._keys:
+            key = p.key_in("architecture")
+            if key in self._keys:
                 by_key.setdefault(key, (p.severity, p.message))
             else:
                 general.append(p)
@@ -207,8 +204,21 @@ class ArchStep(StepPane):
             return
         self._known_text[key] = text
         value = parse_scalar(text)
-        hf = self._hf_values
-        if key in hf and _same(value, hf[key]):
-            self.edit(f"architecture.{key}", lambda s: s.unset_field(key))
-        else:
-            self.edit(f"architecture.{key}", lambda s: s.set_field(key, value))
+        self.edit(f"architecture.{key}", lambda s: s.set_field(key, value))
+
+    def fill(self, state: Any) -> None:
+        """Show the state's values in the rows (undo, an answers file): typed text follows the state."""
+        if state.mapping is None or list(state.fields()) != self._keys:
+            return
+        for row in self.query(FieldRow):
+            text = scalar_yaml(state.fields()[row.key])
+            self._known_text[row.key] = text
+            row.set_value(text)
+
+    def action_reset_field(self) -> None:
+        """The focused field back to its HF value (the answer is dropped; the core decides the value)."""
+        row = next((a for a in (self.screen.focused.ancestors if self.screen.focused else ()) if isinstance(a, FieldRow)), None)
+        if row is None:
+            return
+        key = row.key
+        self.edit(f"architecture.{key}", lambda s: s.unset_field(key), refill=True)
