@@ -90,11 +90,12 @@ class WizardState:
         try:
             cfg = (fetch or _default_fetch)(model.ref, model.commit or model.revision)
         except (HFError, ConfigError, WizardError) as exc:
-            return replace(self, hf=None, fetch_problem=Problem("model.commit" if model.commit else where, _one_line(exc)))
+            return replace(self, hf=None, fetch_problem=Problem("model.commit" if model.commit else where, _one_line(exc),
+                                                           source="hf"))
         if model.commit:
             if getattr(cfg, "commit_sha", model.commit) != model.commit:
                 return replace(self, hf=None, fetch_problem=Problem("model.commit", f"fetched commit {cfg.commit_sha}, "
-                                                                    f"not the pinned {model.commit}"))
+                                                                    f"not the pinned {model.commit}", source="hf"))
             cfg = dataclasses.replace(cfg, revision=model.revision or "main")
         return replace(self, hf=cfg, fetch_problem=None)
 
@@ -204,11 +205,12 @@ class WizardState:
         try:
             tree = ConfigTree.at(root)
         except ConfigError as exc:
-            return None, Problem(where, _one_line(exc))
+            return None, Problem(where, _one_line(exc), source="tree")
         for kind in ("models", "modules"):
             folder = tree.preset_dir(kind, self.answers.experiment.framework)
             if not folder.is_dir():
-                return None, Problem(where, f"{tree.root}: not a Primus tree (no {tree.display(folder)}/ folder)")
+                return None, Problem(where, f"{tree.root}: not a Primus tree (no {tree.display(folder)}/ folder)",
+                                     source="tree")
         return tree, None
 
     @property
@@ -232,7 +234,7 @@ class WizardState:
             where = "model.repo" if self.answers.model.repo else "model.path"
             if "--accept-divergence" in str(exc) and "not a divergence of this model" in str(exc):
                 where = "accept_divergences"
-            return None, Problem(where, _one_line(exc))
+            return None, Problem(where, _one_line(exc), source="hf")
 
     @cached_property
     def _registry(self):
@@ -243,7 +245,7 @@ class WizardState:
         try:
             return registry_for_root(self.root), None
         except RegistryError as exc:
-            return None, Problem("target.primus_root", _one_line(exc))
+            return None, Problem("target.primus_root", _one_line(exc), source="tree")
 
     @property
     def registry(self):
