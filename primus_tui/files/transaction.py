@@ -163,6 +163,10 @@ def _commit(txn: _Txn) -> None:
             os.replace(s.temp, s.change.path)
         s.done = True
     _remove_journal(txn.journal)
+    ignore = txn.root / STATE_DIR / ".gitignore"
+    if txn.backup_dir is not None and not ignore.exists():
+        with contextlib.suppress(OSError):  # the backups stay out of the checkout's `git status`
+            ignore.write_text("# primus-tui's journal and --force backups\n*\n")
     _prune(txn.root / STATE_DIR, txn.root)
 
 
@@ -296,9 +300,6 @@ def _check_fresh(change: Change) -> None:
 def _write_journal(txn: _Txn) -> None:
     state = txn.root / STATE_DIR
     _mkdirs(state, [])
-    if txn.backup_dir is not None and not (state / ".gitignore").exists():
-        with contextlib.suppress(OSError):
-            (state / ".gitignore").write_text("# primus-tui's journal and --force backups\n*\n")
     entries = [{"path": _rel(s.change.path, txn.root), "temp": _rel(s.temp, txn.root), "inode": list(s.inode),
                 "backup": _rel(s.backup, txn.root) if s.backup else None} for s in txn.staged]
     journal = state / f"journal-{os.getpid()}-{secrets.token_hex(4)}.json"
