@@ -327,3 +327,17 @@ def test_write_failures_are_one_line_and_say_nothing_was_written(tmp_path: Path)
               tmp_path)
     assert str(info.value).startswith("b.yaml: cannot write (") and str(info.value).endswith("nothing was written")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
+
+
+def test_import_write_force_keeps_a_backup_and_new_files_are_exclusive(cli, tree: Path) -> None:
+    target = tree / "primus/configs/models/megatron/m_test.yaml"
+    code, out, err = cli("import", "TinyLlama/TinyLlama-1.1B-Chat-v1.0", "--name", "m_test", "--write",
+                         "--primus-root", tree)
+    assert code == 0 and out.strip() == str(target), err
+    target.write_text("# mine\n")
+    code, _, err = cli("import", "TinyLlama/TinyLlama-1.1B-Chat-v1.0", "--name", "m_test", "--write", "--force",
+                       "--primus-root", tree)
+    assert code == 0, err
+    [line] = [x for x in err.splitlines() if "kept the old m_test.yaml as " in x]
+    assert Path(line.split(" as ", 1)[1]).read_text() == "# mine\n"
+    assert leftovers(tree) == []
