@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from primus_tui.wizard.errors import WriteFailed
-from primus_tui.files.transaction import sweep, write_temp
+from primus_tui.files import sweep, write_temp
 
 
 def _mkdirs(folder: Path, created: list[Path]) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from primus_tui import errors as user_errors
 from primus_tui.wizard.plan import Plan, PlannedFile, Written, execute
-from primus_tui.files.transaction import STATE_DIR, pending, recover
+from primus_tui.files import STATE_DIR, pending, recover
 from primus_tui.wizard.verdict import verify
 
 if TYPE_CHECKING:

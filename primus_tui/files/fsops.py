@@ -1,0 +1,140 @@
+"""Small file operations the transaction is built from: our recognisable temp files, folders, pids.
+
+Temp files are `.<name>.primus-tui-<pid>-<rand>.tmp`, opened O_EXCL with mode 0666 so the umask
+applies (mkstemp's 0600 would hide a shared checkout's files from the team); `sweep` removes those
+whose owner process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from pathlib import Path
+
+STATE_DIR = ".primus-tui"
+_TEMP = re.compile(r"\..+\.primus-tui-(\d+)-[0-9a-f]+\.tmp")
+
+
+def temp_path(path: Path) -> Path:
+    """A temp name next to `path` that `sweep` recognises as ours (and whose owner it can check)."""
+    return path.with_name(f".{path.name}.primus-tui-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+
+
+def write_temp(path: Path, data: bytes, mode: int | None = None) -> Path:
+    """Write `data` to a fresh temp file beside `path` (O_EXCL, fsynced); `mode` None follows the umask."""
+    temp = temp_path(path)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        unlink(temp)
+        raise
+    os.close(fd)
+    return temp
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """A hard link keeps the exact old inode (mode, bytes); a copy where links are not supported."""
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise
+    except OSError:
+        temp = write_temp(dst, src.read_bytes(), os.stat(src).st_mode & 0o7777)
+        os.replace(temp, dst)
+
+
+def mkdirs(folder: Path, created: list[Path]) -> None:
+    missing: list[Path] = []
+    p = folder
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir()
+            created.append(d)
+
+
+def prune(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its empty parents up to (not including) `stop`."""
+    p = folder
+    while p != stop and stop in p.parents:
+        try:
+            p.rmdir()
+        except OSError:
+            return
+        p = p.parent
+    if p == stop and stop.name == STATE_DIR:
+        with contextlib.suppress(OSError):
+            p.rmdir()
+
+
+def same(a: Path, b: Path) -> bool:
+    sa, sb = os.stat(a), os.stat(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def prune_tree(folder: Path) -> None:
+    """Remove the empty folders under and including `folder` (a rolled-back backup)."""
+    for dirpath, _, _ in sorted(os.walk(folder), key=lambda w: -len(w[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(dirpath)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        os.unlink(path)
+
+
+def fsync_dirs(folders: set[Path]) -> None:
+    for folder in folders:
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def sweep(folder: Path) -> None:
+    """Remove our temp files in `folder` whose owner process is gone."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = _TEMP.fullmatch(name)
+        if m is not None and not alive(int(m.group(1))):
+            unlink(folder / name)
