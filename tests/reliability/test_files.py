@@ -26,6 +26,17 @@ def _one_line(err: str) -> bool:
     return len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+_SLOW = """
+import os, time
+def _slow(f):
+    def g(*a, **k):
+        time.sleep(0.03)
+        return f(*a, **k)
+    return g
+os.replace, os.link = _slow(os.replace), _slow(os.link)
+"""
+
+
 # ---- exclusive creation ----------------------------------------------------------------------------------
 
 def test_threads_racing_to_create_one_file_exactly_one_wins(tmp_path: Path) -> None:
@@ -64,7 +75,7 @@ def test_two_real_runs_creating_the_same_files_one_wins(answers, tree: Path) -> 
     for _ in range(3):
         for rel in (MODEL, EXPERIMENT):
             (tree / rel).unlink(missing_ok=True)
-        procs = {k: popen("--answers", f) for k, f in files.items()}
+        procs = {k: popen("--answers", f, prelude=_SLOW) for k, f in files.items()}  # wide windows: both plan "create"
         done = {k: (p.wait(timeout=120), *p.communicate()) for k, p in procs.items()}
         winners = [k for k, (code, _, _) in done.items() if code == 0]
         assert len(winners) == 1, {k: (c, e) for k, (c, _, e) in done.items()}
@@ -131,17 +142,6 @@ def test_failure_of_the_second_create_removes_the_first(cli, answers, tree: Path
     code, _, err = cli("--answers", answers())
     assert code == 2 and _one_line(err) and f"{MODEL} had been written and was restored" in err, err
     assert snapshot(tree) == before and leftovers(tree) == [] and not (tree / ".primus-tui").exists()
-
-
-_SLOW = """
-import os, time
-def _slow(f):
-    def g(*a, **k):
-        time.sleep(0.03)
-        return f(*a, **k)
-    return g
-os.replace, os.link = _slow(os.replace), _slow(os.link)
-"""
 
 
 def _kill_during_write(new: Path, rng: random.Random, tree: Path) -> str:
