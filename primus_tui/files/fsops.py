@@ -8,6 +8,8 @@ whose owner process is gone.
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import os
 import re
 import secrets
@@ -41,15 +43,58 @@ def write_temp(path: Path, data: bytes, mode: int | None = None) -> Path:
     return temp
 
 
-def link_or_copy(src: Path, dst: Path) -> None:
-    """A hard link keeps the exact old inode (mode, bytes); a copy where links are not supported."""
+def link_or_copy(src: Path, dst: Path) -> tuple[int, int]:
+    """Keep `src` at `dst` (a hard link: the exact old inode; a copy where links are not supported).
+
+    Returns the (device, inode) of what was kept, so the swap can tell whether it displaced that file.
+    """
     try:
         os.link(src, dst)
     except FileExistsError:
         raise
     except OSError:
-        temp = write_temp(dst, src.read_bytes(), os.stat(src).st_mode & 0o7777)
-        os.replace(temp, dst)
+        with open(src, "rb") as handle:
+            st, data = os.fstat(handle.fileno()), handle.read()
+        os.replace(write_temp(dst, data, st.st_mode & 0o7777), dst)
+        return st.st_dev, st.st_ino
+    st = os.stat(dst)
+    return st.st_dev, st.st_ino
+
+
+def inode(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+@functools.cache
+def _renameat2():
+    import ctypes  # only when a file is replaced
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return fn
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two names atomically (Linux `renameat2(RENAME_EXCHANGE)`); False where that is not supported.
+
+    Why: with a plain rename, a file renamed onto the target between our compare and our swap would be
+    lost. Exchanging first and then checking what came out closes that window.
+    """
+    fn = _renameat2()
+    if fn is None:
+        return False
+    if fn(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0:  # AT_FDCWD, RENAME_EXCHANGE
+        return True
+    import ctypes
+
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def mkdirs(folder: Path, created: list[Path]) -> None:
@@ -72,6 +117,8 @@ def prune(folder: Path, stop: Path) -> None:
     while p != stop and stop in p.parents:
         try:
             p.rmdir()
+        except FileNotFoundError:
+            pass
         except OSError:
             return
         p = p.parent

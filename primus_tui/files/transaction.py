@@ -28,7 +28,9 @@ from pathlib import Path
 from primus_tui.files.errors import FileConflict, FileWriteError
 from primus_tui.files.fsops import (
     STATE_DIR,
+    exchange,
     fsync_dirs,
+    inode,
     link_or_copy,
     mkdirs,
     prune,
@@ -69,6 +71,7 @@ class _Staged:
     temp: Path
     inode: tuple[int, int]
     backup: Path | None = None
+    kept: tuple[int, int] | None = None  # the inode that was compared and backed up
     done: bool = False
 
 
@@ -133,7 +136,7 @@ def _commit(txn: _Txn) -> None:
         txn.current = s.change
         if s.backup is not None:
             mkdirs(s.backup.parent, [])
-            link_or_copy(s.change.path, s.backup)
+            s.kept = link_or_copy(s.change.path, s.backup)
             if s.backup.read_bytes() != s.change.expect:
                 raise FileConflict(f"{s.change.shown}: changed on disk after the plan was made; not replaced")
     for s in txn.staged:
@@ -141,7 +144,7 @@ def _commit(txn: _Txn) -> None:
         if s.backup is None:
             _create_exclusive(s.temp, s.change.path, s.change.shown)
         else:
-            os.replace(s.temp, s.change.path)
+            _swap_in(s)
         s.done = True
     remove_journal(txn.journal)
     ignore = txn.root / STATE_DIR / ".gitignore"
@@ -196,6 +199,17 @@ def _check_fresh(change: Change) -> None:
     if change.expect is not None and current != change.expect:
         raise FileConflict(f"{change.shown}: " + ("was removed" if current is None else "changed on disk")
                             + " after the plan was made; not replaced")
+
+
+def _swap_in(s: _Staged) -> None:
+    """Replace the target with our temp; if what came out is not what was compared, put it back."""
+    if not exchange(s.temp, s.change.path):
+        os.replace(s.temp, s.change.path)  # no RENAME_EXCHANGE here: the compare just before must do
+        return
+    if inode(s.temp) != s.kept or s.temp.read_bytes() != s.change.expect:  # s.temp now names what we displaced
+        exchange(s.temp, s.change.path)
+        raise FileConflict(f"{s.change.shown}: changed on disk after the plan was made; not replaced")
+    unlink(s.temp)
 
 
 def _create_exclusive(temp: Path, path: Path, shown: str) -> None:

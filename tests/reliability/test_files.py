@@ -34,6 +34,8 @@ def _slow(f):
         return f(*a, **k)
     return g
 os.replace, os.link = _slow(os.replace), _slow(os.link)
+import primus_tui.files.transaction as _t
+_t.exchange = _slow(_t.exchange)
 """
 
 
@@ -111,22 +113,52 @@ def _old_pair(cli, answers, tree: Path) -> tuple[Path, dict[str, bytes]]:
     return answers(name="new.yaml"), snapshot(tree)
 
 
-def test_failure_of_the_second_rename_restores_the_first(cli, answers, tree: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("swap", ["exchange", "replace"])  # RENAME_EXCHANGE, or os.replace where unsupported
+def test_failure_of_the_second_rename_restores_the_first(cli, answers, tree: Path, monkeypatch, swap: str) -> None:
+    import primus_tui.files.transaction as transaction
+
     new, old = _old_pair(cli, answers, tree)
-    real = os.replace
+    real_exchange, real_replace = transaction.exchange, os.replace
 
-    def failing(src, dst, *a, **k):
-        if str(dst).endswith(str(EXPERIMENT)):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(src, dst, *a, **k)
+    def failing(fn):
+        def call(src, dst, *a, **k):
+            if str(dst).endswith(str(EXPERIMENT)):
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return fn(src, dst, *a, **k)
+        return call
 
-    monkeypatch.setattr(os, "replace", failing)
+    if swap == "exchange":
+        monkeypatch.setattr(transaction, "exchange", failing(real_exchange))
+    else:
+        monkeypatch.setattr(transaction, "exchange", lambda a, b: False)
+        monkeypatch.setattr(os, "replace", failing(real_replace))
     code, _, err = cli("--answers", new, "--force")
     assert code == 2 and _one_line(err), err
     assert f"{EXPERIMENT}: cannot write (No space left on device)" in err
     assert f"{MODEL} had been written and was restored, so the tree is as before" in err
     assert "nothing was written" not in err  # the model file *was* written, then restored: it says so
-    assert snapshot(tree) == old and leftovers(tree) == []
+    assert snapshot(tree) == old and leftovers(tree) == [] and not (tree / ".primus-tui").exists()
+
+
+def test_a_file_renamed_onto_the_target_after_the_compare_is_not_lost(tmp_path: Path, monkeypatch) -> None:
+    """The race a compare-then-rename cannot see: the swap exchanges names and checks what came out."""
+    import primus_tui.files.transaction as transaction
+
+    target = tmp_path / "m.yaml"
+    target.write_text("planned from this\n")
+    real = transaction.link_or_copy
+
+    def then_a_stranger_renames(src, dst):
+        kept = real(src, dst)
+        (tmp_path / "theirs").write_text("theirs\n")
+        os.replace(tmp_path / "theirs", target)  # after our compare, before our swap
+        return kept
+
+    monkeypatch.setattr(transaction, "link_or_copy", then_a_stranger_renames)
+    with pytest.raises(FileConflict, match="m.yaml: changed on disk after the plan was made"):
+        apply([Change(target, "ours\n", b"planned from this\n", "m.yaml")], tmp_path)
+    assert target.read_text() == "theirs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.yaml"]
 
 
 def test_failure_of_the_second_create_removes_the_first(cli, answers, tree: Path, monkeypatch) -> None:
@@ -190,11 +222,11 @@ def test_random_sigkills_during_writes_leave_the_tree_old_or_new(cli, answers, t
 
 def test_a_journal_left_by_a_killed_run_is_rolled_back_by_the_next_run(cli, answers, tree: Path) -> None:
     new, old = _old_pair(cli, answers, tree)
-    code = "\nimport os, signal\n_r = os.replace\nn = [0]\n" \
-           "def r(s, d, *a, **k):\n" \
-           "    if str(d).endswith('tinyllama_1.1B-pretrain.yaml'):\n" \
-           "        os.kill(os.getpid(), signal.SIGKILL)  # between the two renames\n" \
-           "    return _r(s, d, *a, **k)\nos.replace = r\n"
+    code = ("import os, signal\nimport primus_tui.files.transaction as t\n_x = t.exchange\n"
+            "def x(a, b):\n"
+            "    if str(b).endswith('tinyllama_1.1B-pretrain.yaml'):\n"
+            "        os.kill(os.getpid(), signal.SIGKILL)  # between the two swaps\n"
+            "    return _x(a, b)\nt.exchange = x\n")
     proc = popen("--answers", new, "--force", prelude=code)
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
