@@ -157,7 +157,8 @@ def relative(path: Path, root: Path) -> str:
 
 
 def unlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+    """Best-effort removal of our own leftovers (never a reason to fail a write or a recovery)."""
+    with contextlib.suppress(OSError):
         os.unlink(path)
 
 

@@ -103,5 +103,8 @@ def _plain(obj: object) -> dict:
         value = getattr(obj, f.name)
         if f.metadata.get("only_with") and getattr(obj, f.metadata["only_with"]) is None:
             continue
-        out[f.name] = _plain(value) if "section" in f.metadata else to_plain(value)
+        if "section" in f.metadata:
+            out[f.name] = _plain(value) or None  # a section with nothing under it reads back as null
+        else:
+            out[f.name] = to_plain(value)
     return out

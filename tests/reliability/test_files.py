@@ -7,6 +7,7 @@ no temp file or journal of ours left behind.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import random
 import signal
@@ -293,7 +294,11 @@ def test_overwrite_force_in_the_answers_needs_force_on_the_command_line(cli, ans
     code, _, err = cli("--answers", forced)
     assert code == 4 and _one_line(err) and "takes effect only with --force on the command line" in err
     assert snapshot(tree) == old
-    assert cli("--answers", forced, "--force")[0] == 0
+    code, out, err = cli("--answers", forced, "--force", "--json")
+    assert code == 0, err
+    backups = json.loads(out)["backups"]  # the JSON report says where the old files are kept
+    assert {rel: Path(p).read_bytes() for rel, p in backups.items()} == {str(MODEL): old[str(MODEL)],
+                                                                        str(EXPERIMENT): old[str(EXPERIMENT)]}
 
 
 # ---- render, then prove -----------------------------------------------------------------------------------
