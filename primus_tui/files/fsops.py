@@ -13,6 +13,7 @@ import functools
 import os
 import re
 import secrets
+import signal
 from pathlib import Path
 
 STATE_DIR = ".primus-tui"
@@ -154,6 +155,25 @@ def relative(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
+
+
+@contextlib.contextmanager
+def signals_deferred():
+    """Hold SIGINT/SIGTERM/SIGHUP of this thread until the block ends (a transaction: milliseconds).
+
+    Why: a SIGTERM between the two swaps would leave a torn tree for the journal to mend; deferred,
+    the transaction ends whole (or rolled back) and the signal acts right after.
+    """
+    wanted = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def unlink(path: Path) -> None:

@@ -36,6 +36,7 @@ from primus_tui.files.fsops import (
     prune,
     prune_tree,
     relative,
+    signals_deferred,
     sweep,
     unlink,
     write_temp,
@@ -90,18 +91,19 @@ def apply(changes: list[Change], root: Path) -> Applied:
     if not changes:
         return Applied()
     txn = _Txn(root)
-    try:
-        _stage(txn, changes)
-        _commit(txn)
-    except BaseException as exc:
-        message = _abort(txn, exc)
-        if isinstance(exc, FileConflict):
-            raise FileConflict(message) from None
-        if isinstance(exc, (OSError, FileWriteError)):
-            raise FileWriteError(message) from None
-        raise
-    finally:
-        finished(txn.journal)
+    with signals_deferred():  # SIGTERM / Ctrl-C act after the transaction, not between two swaps
+        try:
+            _stage(txn, changes)
+            _commit(txn)
+        except BaseException as exc:
+            message = _abort(txn, exc)
+            if isinstance(exc, FileConflict):
+                raise FileConflict(message) from None
+            if isinstance(exc, (OSError, FileWriteError)):
+                raise FileWriteError(message) from None
+            raise
+        finally:
+            finished(txn.journal)
     fsync_dirs({s.change.path.parent for s in txn.staged})
     return Applied(tuple(s.change.shown for s in txn.staged),
                    tuple((s.change.shown, s.backup) for s in txn.staged if s.backup is not None))

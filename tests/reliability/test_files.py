@@ -241,6 +241,20 @@ def test_a_journal_left_by_a_killed_run_is_rolled_back_by_the_next_run(cli, answ
     assert (tree / EXPERIMENT).read_bytes() != old[str(EXPERIMENT)]  # fully new now
 
 
+def test_sigterm_between_the_two_swaps_waits_for_the_transaction(cli, answers, tree: Path) -> None:
+    new, old = _old_pair(cli, answers, tree)
+    code = ("import os, signal\nimport primus_tui.files.transaction as t\n_x = t.exchange\n"
+            "def x(a, b):\n"
+            "    if str(b).endswith('tinyllama_1.1B-pretrain.yaml'):\n"
+            "        os.kill(os.getpid(), signal.SIGTERM)  # between the two swaps\n"
+            "    return _x(a, b)\nt.exchange = x\n")
+    proc = popen("--answers", new, "--force", prelude=code)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGTERM
+    assert all((tree / rel).read_bytes() != old[str(rel)] for rel in (MODEL, EXPERIMENT))  # whole: both new
+    assert leftovers(tree) == []  # nothing for a rerun to mend
+
+
 def test_pretend_reports_an_interrupted_write_and_changes_nothing(tmp_path: Path, cli, answers, tree: Path) -> None:
     state = tree / ".primus-tui"
     state.mkdir()
