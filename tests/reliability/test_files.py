@@ -177,8 +177,8 @@ def test_failure_of_the_second_create_removes_the_first(cli, answers, tree: Path
     assert snapshot(tree) == before and leftovers(tree) == [] and not (tree / ".primus-tui").exists()
 
 
-def _kill_during_write(new: Path, rng: random.Random, tree: Path) -> str:
-    """Start a run, SIGKILL it at a random moment (most in the commit phase); say when."""
+def _kill_during_write(new: Path, rng: random.Random, tree: Path, sig: int = signal.SIGKILL) -> str:
+    """Start a run, signal it at a random moment (most in the commit phase); say when."""
     proc = popen("--answers", new, "--force", prelude=_SLOW)
     state = tree / ".primus-tui"
     start, when = time.monotonic(), "before the journal"
@@ -189,10 +189,10 @@ def _kill_during_write(new: Path, rng: random.Random, tree: Path) -> str:
             time.sleep(0.002)
         time.sleep(rng.uniform(0.0, 0.15))
         when = "in the commit phase"
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(sig)
     proc.wait(timeout=30)
     proc.communicate()
-    return when if proc.returncode == -signal.SIGKILL else "after it finished"
+    return when if proc.returncode == -sig else "after it finished"
 
 
 def test_random_sigkills_during_writes_leave_the_tree_old_or_new(cli, answers, tree: Path) -> None:
@@ -205,8 +205,13 @@ def test_random_sigkills_during_writes_leave_the_tree_old_or_new(cli, answers, t
     for i in range(int(os.environ.get("KILL_ROUNDS", "12"))):
         for rel, data in olds.items():  # start from the old pair each round
             (tree / rel).write_bytes(data)
-        when = _kill_during_write(new, rng, tree)
-        # what the next run does first: roll back what the killed one left
+        sig = signal.SIGTERM if i % 3 == 2 else signal.SIGKILL
+        when = _kill_during_write(new, rng, tree, sig)
+        if sig == signal.SIGTERM:  # held during the transaction: whole without any recovery
+            pair = {rel: (tree / rel).read_bytes() for rel in olds}
+            assert pair in (olds, fresh) and leftovers(tree) == [], (i, when)
+            when = f"SIGTERM {when}"
+        # what the next run does first: roll back what a killed one left
         recover(tree, [tree / MODEL.parent, tree / EXPERIMENT.parent])
         pair = {rel: (tree / rel).read_bytes() for rel in olds}
         state = "old" if pair == olds else "new" if pair == fresh else "torn"
