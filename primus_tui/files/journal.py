@@ -35,7 +35,10 @@ _ACTIVE: set[Path] = set()  # journals of transactions running in this process
 
 
 def undo(root: Path, done: list[tuple[Path, tuple[int, int], Path | None, str]]) -> tuple[list[str], list[str]]:
-    """Roll back targets that still hold our inode: the backup moves back, a new file is removed."""
+    """Roll back targets that still hold our inode: the backup moves back, a new file is removed.
+
+    Returns (what was undone, each "<file> (restored)" or "<file> (new, removed)"; what could not be).
+    """
     undone, stuck = [], []
     for path, inode, backup, shown in reversed(done):
         try:
@@ -49,7 +52,7 @@ def undo(root: Path, done: list[tuple[Path, tuple[int, int], Path | None, str]])
                 os.replace(backup, path)
             else:
                 os.unlink(path)
-            undone.append(shown)
+            undone.append(f"{shown} (restored)" if backup is not None else f"{shown} (new, removed)")
         except OSError:
             stuck.append(shown)
     return undone, stuck
@@ -85,8 +88,7 @@ def recover(root: Path, folders: list[Path] = ()) -> list[str]:
             prune_tree(root / data["backup_dir"])
             prune(root / data["backup_dir"], state)
         if undone:
-            notes.append(f"an interrupted write (pid {m.group(1)}) was rolled back: {', '.join(undone)} restored "
-                         "to what it was before")
+            notes.append(f"an interrupted write (pid {m.group(1)}) was rolled back: {', '.join(undone)}")
     for folder in {*folders, state}:
         sweep(folder)
     prune(state, root)

@@ -129,6 +129,7 @@ def _stage(txn: _Txn, changes: list[Change]) -> None:
                 s.backup = txn.backup_dir / (rel if not rel.is_absolute() else rel.name)
     entries = [{"path": relative(s.change.path, txn.root), "temp": relative(s.temp, txn.root), "inode": list(s.inode),
                 "backup": relative(s.backup, txn.root) if s.backup else None} for s in txn.staged]
+    txn.current = Change(txn.root / STATE_DIR, "", None, f"{STATE_DIR}/ (the write journal)")
     txn.journal = write_journal(txn.root, entries, txn.backup_dir)
 
 
@@ -184,7 +185,7 @@ def _abort(txn: _Txn, exc: BaseException) -> str:
         return (f"{head}; {', '.join(stuck)} could not be restored: the next run of primus-tui rolls it back "
                 f"(journal in {STATE_DIR}/)")
     if undone:
-        return f"{head}; {', '.join(undone)} had been written and was restored, so the tree is as before"
+        return f"{head}; already written and undone: {', '.join(undone)}; the tree is as before"
     return f"{head}; nothing was written"
 
 

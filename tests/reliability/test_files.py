@@ -136,7 +136,7 @@ def test_failure_of_the_second_rename_restores_the_first(cli, answers, tree: Pat
     code, _, err = cli("--answers", new, "--force")
     assert code == 2 and _one_line(err), err
     assert f"{EXPERIMENT}: cannot write (No space left on device)" in err
-    assert f"{MODEL} had been written and was restored, so the tree is as before" in err
+    assert f"already written and undone: {MODEL} (restored); the tree is as before" in err
     assert "nothing was written" not in err  # the model file *was* written, then restored: it says so
     assert snapshot(tree) == old and leftovers(tree) == [] and not (tree / ".primus-tui").exists()
 
@@ -173,7 +173,7 @@ def test_failure_of_the_second_create_removes_the_first(cli, answers, tree: Path
 
     monkeypatch.setattr(os, "link", failing)
     code, _, err = cli("--answers", answers())
-    assert code == 2 and _one_line(err) and f"{MODEL} had been written and was restored" in err, err
+    assert code == 2 and _one_line(err) and f"already written and undone: {MODEL} (new, removed)" in err, err
     assert snapshot(tree) == before and leftovers(tree) == [] and not (tree / ".primus-tui").exists()
 
 
@@ -241,7 +241,7 @@ def test_a_journal_left_by_a_killed_run_is_rolled_back_by_the_next_run(cli, answ
     assert leftovers(tree)  # a journal and a temp file
     code_, out, err = cli("--answers", new, "--force")
     assert code_ == 0, err
-    assert "interrupted write" in err and "rolled back" in err and str(MODEL) in err
+    assert f"an interrupted write (pid {proc.pid}) was rolled back: {MODEL} (restored)" in err
     assert leftovers(tree) == []
     assert (tree / EXPERIMENT).read_bytes() != old[str(EXPERIMENT)]  # fully new now
 
@@ -397,3 +397,11 @@ def test_import_write_force_keeps_a_backup_and_new_files_are_exclusive(cli, tree
     [line] = [x for x in err.splitlines() if "kept the old m_test.yaml as " in x]
     assert Path(line.split(" as ", 1)[1]).read_text() == "# mine\n"
     assert leftovers(tree) == []
+
+
+def test_no_room_for_the_journal_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / ".primus-tui").write_text("a file where our folder should be\n")
+    with pytest.raises(FileWriteError) as info:
+        apply([Change(tmp_path / "a" / "m.yaml", "m\n", None, "a/m.yaml")], tmp_path)
+    assert str(info.value) == ".primus-tui/ (the write journal): cannot write (Not a directory); nothing was written"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".primus-tui"]
