@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-CORE = ["primus_tui.config", "primus_tui.hf", "primus_tui.wizard", "primus_tui.launch"]
+CORE = ["primus_tui.config", "primus_tui.files", "primus_tui.hf", "primus_tui.wizard", "primus_tui.launch"]
 HEAVY = ("torch", "megatron")
 
 

@@ -119,12 +119,18 @@ def run(args: argparse.Namespace) -> int:
             "warnings": diag, "yaml": text,
         }
         if args.mode == "write":
-            report["written"] = str(write_model_yaml(tree, name, text, force=args.force, refuse=OverwriteRefused))
+            done = write_model_yaml(tree, name, text, force=args.force, refuse=OverwriteRefused)
+            report["written"] = str(done.path)
+            report["backup"] = str(done.backup) if done.backup else None
         sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
         return 0
 
     if args.mode == "write":  # write (or refuse) before any diagnostics, so a refusal is one line
-        path = write_model_yaml(tree, name, text, force=args.force, refuse=OverwriteRefused)
+        done = write_model_yaml(tree, name, text, force=args.force, refuse=OverwriteRefused)
+        path = done.path
+        diag.extend(done.notes)
+        if done.backup is not None:
+            diag.append(f"kept the old {path.name} as {done.backup}")
     for line in [base_line, *diag]:
         print(f"primus-tui: {line}", file=sys.stderr)
     if args.mode == "write":

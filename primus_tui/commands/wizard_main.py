@@ -13,7 +13,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="set an answer, winning over the file (e.g. experiment.overrides.train_iters=100); repeatable")
     parser.add_argument("--pretend", action="store_true", help="show the file plan and checks; write nothing")
-    parser.add_argument("--force", action="store_true", help="replace existing files that differ")
+    parser.add_argument("--force", action="store_true",
+                        help="replace existing files that differ (old ones kept under <root>/.primus-tui/backups/); "
+                             "needed too when the answers say overwrite: force")
     parser.add_argument("--json", action="store_true", help="print a machine-readable report on stdout")
     parser.add_argument("--save-answers", metavar="FILE", type=Path,
                         help="write the complete answers (defaults and HF values filled in) for replay")

@@ -8,6 +8,7 @@ import yaml
 
 from primus_tui.config.merge import flatten
 from primus_tui.config.source import Sources
+from primus_tui.config.yamlsafe import comment
 
 
 class _Dumper(yaml.SafeDumper):
@@ -34,9 +35,9 @@ def render_yaml(values: dict, sources: Sources | None = None) -> str:
     width = max((len(k) + len(scalar_yaml(v)) for k, v in flat.items()), default=0) + 3
     lines = []
     for key, value in flat.items():
-        text = f"{key}: {scalar_yaml(value)}"
+        text = f"{comment(key)}: {scalar_yaml(value)}"  # a key or file name with a newline stays on its line
         src = sources.get(key)
-        lines.append(f"{text.ljust(width)}# {src}" if src else text)
+        lines.append(f"{text.ljust(width)}# {comment(src)}" if src else text)
     return "\n".join(lines) + "\n"
 
 

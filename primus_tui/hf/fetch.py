@@ -56,10 +56,10 @@ def fetch_config(ref: str, revision: str | None = None, *, cache_only: bool = Fa
         if revision:
             raise HFError(f"{ref}: --revision applies to Hugging Face repo ids, not local paths")
         return _load(ref, None, None, _sha_from_path(local), local)
-    if not _REPO_ID.match(ref):
+    if not _REPO_ID.fullmatch(ref):
         raise HFError(f"{ref!r} is not a Hugging Face repo id (org/name), a model folder or a config.json file")
     path = _download(ref, revision, cache_only)
-    sha = _sha_from_path(path) or (revision if revision and _SHA.match(revision) else None)
+    sha = _sha_from_path(path) or (revision if revision and _SHA.fullmatch(revision) else None)
     return _load(ref, ref, revision or "main", sha, path)
 
 
@@ -123,7 +123,7 @@ def cached_snapshot_file(cache: Path, repo_id: str, revision: str | None, filena
     """
     repo_dir = cache / ("models--" + repo_id.replace("/", "--"))
     rev = revision or "main"
-    if _SHA.match(rev):
+    if _SHA.fullmatch(rev):
         sha = rev
     else:
         try:
@@ -131,7 +131,7 @@ def cached_snapshot_file(cache: Path, repo_id: str, revision: str | None, filena
         except (OSError, UnicodeDecodeError):
             return None
     path = repo_dir / "snapshots" / sha / filename
-    return path if _SHA.match(sha) and path.is_file() else None
+    return path if _SHA.fullmatch(sha) and path.is_file() else None
 
 
 def _download(repo_id: str, revision: str | None, cache_only: bool = False) -> Path:
@@ -207,7 +207,7 @@ def _sha_from_path(path: Path) -> str | None:
     """The commit sha of a file inside an HF cache snapshot (`.../snapshots/<sha>/config.json`)."""
     parts = Path(os.path.abspath(path)).parts
     for i in range(len(parts) - 2, 0, -1):
-        if parts[i - 1] == "snapshots" and _SHA.match(parts[i]):
+        if parts[i - 1] == "snapshots" and _SHA.fullmatch(parts[i]):
             return parts[i]
     return None
 

@@ -27,14 +27,14 @@ def _git(path: Path, *args: str) -> str | None:
 def head_commit(path: Path) -> str | None:
     """HEAD of the git work tree at `path` (a submodule checkout counts), else None."""
     sha = _git(path, "rev-parse", "HEAD")
-    return sha if sha and SHA.match(sha) else None
+    return sha if sha and SHA.fullmatch(sha) else None
 
 
 def pinned_megatron(primus_root: Path) -> str | None:
     """The Megatron-LM commit a Primus checkout's HEAD pins (its gitlink), else None."""
     line = _git(primus_root, "ls-tree", "HEAD", MEGATRON_SUBMODULE) or ""
     parts = line.split()
-    return parts[2] if len(parts) >= 3 and parts[1] == "commit" and SHA.match(parts[2]) else None
+    return parts[2] if len(parts) >= 3 and parts[1] == "commit" and SHA.fullmatch(parts[2]) else None
 
 
 def megatron_commit(primus_root: Path) -> str | None:

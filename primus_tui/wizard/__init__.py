@@ -25,7 +25,9 @@ bytes on disk. One UI step maps to one call; each returns a new state:
     s.plan()              # Plan: create / modify (PlannedFile.diff) / unchanged per file
     preview(s)            # (wizard.verdict) Resolution of the planned files (staged, nothing written): values,
                           # sources, shadowed, extends chain, mismatches against the answers
-    execute(s.plan(), force=False)  # atomic writes; WriteRefused (exit 4) for a differing file
+    execute(s.plan(), force=False)  # one file transaction (primus_tui.files) -> Written(files, backups);
+                          # WriteRefused (exit 4) for a differing file, WriteConflict (4) if the disk changed
+    write_then_verify(s, plan, force=False)  # (wizard.writeflow) execute + verify: what headless and the TUI call
     verify(s)             # (wizard.verdict) Resolution of the written files
     assess(s)             # Verdict: every problem (resolution included), the plan, the resolution
     s.launch_command()    # primus-cli argv for launch.mode (None for none); s.command_for("run")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from primus_tui.config.limits import LimitExceeded, load_bounded, read_bounded
 from primus_tui.config.render import scalar_yaml
+from primus_tui.config.yamlsafe import prove
 from primus_tui.wizard.errors import WizardError
 from primus_tui.wizard.schema import Answers, to_plain
 
@@ -90,4 +91,20 @@ def render_answers(answers: Answers) -> str:
         "# Inputs only, not the merged config; `--set key=value` wins over a value here.",
     ]
     _render(answers, "", lines)
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    prove(text, _plain(answers), "answers file")  # render, then prove: it reads back as exactly these answers
+    return text
+
+
+def _plain(obj: object) -> dict:
+    """What `_render` means to write, as the data YAML should read back."""
+    out: dict = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if f.metadata.get("only_with") and getattr(obj, f.metadata["only_with"]) is None:
+            continue
+        if "section" in f.metadata:
+            out[f.name] = _plain(value) or None  # a section with nothing under it reads back as null
+        else:
+            out[f.name] = to_plain(value)
+    return out

@@ -17,6 +17,10 @@ class WriteRefused(WizardError):
     exit_code = 4
 
 
+class WriteConflict(WriteRefused):
+    """The disk changed between plan and write (another writer created or edited a target) (exit 4)."""
+
+
 class WriteFailed(WizardError):
     """The target tree cannot be written (read-only, a file where a folder should be...) (exit 2)."""
 
@@ -29,7 +33,7 @@ class LaunchFailed(WizardError):
     exit_code = 3
 
 
-for _exc in (WizardError, WriteRefused, WriteFailed, LaunchFailed):
+for _exc in (WizardError, WriteRefused, WriteConflict, WriteFailed, LaunchFailed):
     register_user_error(_exc)
 
 EXIT_OK = 0

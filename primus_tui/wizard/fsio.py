@@ -1,28 +1,17 @@
-"""Atomic, all-or-nothing writes: temp files in the target folders, then `os.replace`.
+"""Atomic writes of files the user named outright (the answers file): temp file, then `os.replace`.
 
 Every temp file is written (and fsynced) before any is renamed, so a failure part-way
 (read-only folder, full disk, a file where a folder should be) leaves the tree as it was.
+Files of a plan go through `primus_tui.files` instead (exclusive create, compare, backup).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from primus_tui.wizard.errors import WriteFailed
-
-
-def _umask() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    old = os.umask(0o022)  # not thread-safe; only where /proc is missing
-    os.umask(old)
-    return old
+from primus_tui.files import sweep, write_temp
 
 
 def _mkdirs(folder: Path, created: list[Path]) -> None:
@@ -48,28 +37,24 @@ def _where(path: Path, root: Path | None) -> str:
 
 
 def write_files_atomic(items: list[tuple[Path, str]], root: Path | None = None) -> None:
-    """Write `(path, text)` pairs: every file is replaced whole, or none is touched."""
-    temps: list[tuple[str, Path]] = []
+    """Write `(path, text)` pairs, each replaced whole (one pair: all or nothing; the answers file)."""
+    temps: list[tuple[Path, Path]] = []
     created: list[Path] = []
     current: Path | None = None
-    mask = _umask()
+    done: list[Path] = []
     try:
         for path, text in items:
             current = path
             if path.is_dir():
                 raise IsADirectoryError(21, "is a directory")
             _mkdirs(path.parent, created)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            mode = (path.stat().st_mode & 0o7777) if path.exists() else (0o666 & ~mask)
-            os.chmod(tmp, mode)
+            sweep(path.parent)
+            mode = (path.stat().st_mode & 0o7777) if path.exists() else None  # None: the umask decides
+            temps.append((write_temp(path, text.encode("utf-8"), mode), path))
         for tmp, path in temps:
             current = path
             os.replace(tmp, path)
+            done.append(path)
     except OSError as exc:
         for tmp, _ in temps:
             try:
@@ -83,4 +68,5 @@ def write_files_atomic(items: list[tuple[Path, str]], root: Path | None = None) 
                 pass
         reason = exc.strerror or type(exc).__name__
         where = _where(current, root) if current is not None else "target"
-        raise WriteFailed(f"{where}: cannot write ({reason}); nothing was written") from None
+        said = f"{', '.join(_where(d, root) for d in done)} already replaced" if done else "nothing was written"
+        raise WriteFailed(f"{where}: cannot write ({reason}); {said}") from None

@@ -30,10 +30,10 @@ from primus_tui.wizard.errors import (
     WriteRefused,
 )
 from primus_tui.wizard.fsio import write_files_atomic
-from primus_tui.wizard.plan import execute
 from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.state import WizardState
-from primus_tui.wizard.verdict import assess, resolution_problems, verify
+from primus_tui.wizard.verdict import assess, resolution_problems
+from primus_tui.wizard.writeflow import pending_note, recover_state, write_then_verify
 
 
 @dataclass
@@ -59,6 +59,7 @@ class Report:
     name: str | None = None
     base: str | None = None
     files: list[dict] = field(default_factory=list)
+    backups: dict[str, str] = field(default_factory=dict)  # file -> where its old bytes are kept (--force)
     errors: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     param_count: dict | None = None
@@ -140,6 +141,11 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     report.name, report.base = state.name, state.base
     report.launch["mode"] = state.answers.launch.mode
 
+    # an interrupted write of a killed run is rolled back before the plan looks at the disk
+    notes = [pending_note(state)] if opts.pretend else recover_state(state)
+    for note in filter(None, notes):
+        _warn(report, err, note)
+
     verdict = assess(state)
     if verdict.resolution is not None:
         _report_resolution(state, verdict.resolution, report)
@@ -181,25 +187,29 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
         _finish(state, plan, report, out, text)
         return
 
-    force = opts.force or state.answers.overwrite == "force"
     try:
-        written = execute(plan, force=force)
-    except WriteRefused as exc:
+        outcome = write_then_verify(state, plan, force=opts.force)  # `overwrite: force` needs --force too
+    except (WriteRefused, WriteFailed) as exc:
         _error(report, err, str(exc), exc.exit_code)
         _finish(state, plan, report, out, text)
         raise _Stop(exc.exit_code) from None
-    except WriteFailed as exc:
-        _error(report, err, str(exc), exc.exit_code)
-        _finish(state, plan, report, out, text)
-        raise _Stop(exc.exit_code) from None
+    written = outcome.files
     written_paths = {f.display for f in written}
     state = state.with_written(written_paths)
     report.files = [f.to_dict(written=f.display in written_paths) for f in plan.files]
+    report.backups = {name: str(path) for name, path in outcome.written.backups}
     if text:
         for f in written:
             print(f"wrote {f.display}", file=out)
+        for line in outcome.backup_lines():
+            print(line, file=out)
+    if outcome.resolution is None:
+        _error(report, err, f"{state.experiment_rel}: the written files do not resolve: {outcome.error}",
+               EXIT_BAD_ANSWERS)
+        _finish(state, plan, report, out, text, reread=True)
+        raise _Stop(EXIT_BAD_ANSWERS)
 
-    resolution = verify(state)
+    resolution = outcome.resolution
     _report_resolution(state, resolution, report)
     for p in resolution_problems(state, resolution):
         if p.blocks:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from primus_tui.config.yamlsafe import has_control
 from primus_tui.wizard.problems import Problem, did_you_mean
 
 VERSION = 1
@@ -312,7 +313,9 @@ def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, 
         model = replace(model, path=str((base_dir / Path(model.path).expanduser()).resolve()))
     for key in ("repo", "revision"):
         value = getattr(model, key)
-        if value is not None and (not value.strip() or value != value.strip()):
+        if value is not None and has_control(value):
+            problems.append(Problem(f"model.{key}", f"{value!r} contains a control character; not allowed"))
+        elif value is not None and (not value.strip() or value != value.strip()):
             problems.append(Problem(f"model.{key}", f"{value!r} is empty or has surrounding spaces"))
 
     name = clean.get("name")
@@ -335,6 +338,10 @@ def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, 
             problems.append(p)
         elif not experiment.file.endswith(".yaml"):
             problems.append(Problem("experiment.file", f"{experiment.file!r} must end with .yaml"))
+    for key in ("work_group", "user_name", "exp_name", "workspace", "module", "config"):
+        value = getattr(experiment, key)
+        if isinstance(value, str) and has_control(value):  # a newline here could start a key in the YAML
+            problems.append(Problem(f"experiment.{key}", f"{value!r} contains a control character; not allowed"))
     if not experiment.config.strip():
         problems.append(Problem("experiment.config", "empty module config name"))
     if "trainer" not in experiment.module:

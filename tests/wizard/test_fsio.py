@@ -94,8 +94,11 @@ def test_plan_actions_and_diff(tmp_path: Path) -> None:
     assert (tmp_path / "other.yaml").read_text() == "a: 1\nb: 2\n"
 
     written = execute(plan, force=True)
-    assert [f.display for f in written] == ["new.yaml", "other.yaml"]
+    assert written.names == ["new.yaml", "other.yaml"]
     assert (tmp_path / "other.yaml").read_text() == "a: 1\nb: 3\n"
+    [(name, backup)] = written.backups  # --force keeps what it replaced
+    assert name == "other.yaml" and backup.read_text() == "a: 1\nb: 2\n"
+    assert backup.parent.parent.name == "backups" and backup.parent.parent.parent.name == ".primus-tui"
 
 
 def test_plan_refuses_a_directory_in_the_way(tmp_path: Path) -> None:

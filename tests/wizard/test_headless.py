@@ -127,9 +127,16 @@ def test_existing_file_that_differs_is_refused_then_forced(cli, write_answers, t
     code, out, err = cli("--answers", answers, "--force")
     assert code == 0, err
     assert "num_layers: 4" not in model.read_text()
+    [kept] = [line for line in out.splitlines() if line.startswith("kept the old ")]
+    backup = Path(kept.split(" as ", 1)[1])  # --force keeps what it replaced, and says where
+    assert backup.read_bytes() == edited[str(TINY_MODEL)] and ".primus-tui/backups/" in str(backup)
 
     model.write_text("# mine\n")
-    code, _, err = cli("--answers", write_answers({"overwrite": "force"}, name="forced.yaml"))
+    forced = write_answers({"overwrite": "force"}, name="forced.yaml")
+    code, _, err = cli("--answers", forced)  # `overwrite: force` alone is not enough: it needs --force too
+    assert code == 4 and err.count("\n") == 1 and "takes effect only with --force" in err
+    assert model.read_text() == "# mine\n"
+    code, _, err = cli("--answers", forced, "--force")
     assert code == 0, err
     assert model.read_text() != "# mine\n"
 

@@ -34,10 +34,9 @@ class WriteAndLaunch:
 
     async def write_files(self) -> bool:
         """Plan against the disk now; ask; write atomically. Returns True when the files are on disk."""
-        from primus_tui.errors import UserError, one_line
+        from primus_tui import errors
         from primus_tui.tui.screens.confirm import ConfirmScreen
-        from primus_tui.wizard import execute
-        from primus_tui.wizard.verdict import verify
+        from primus_tui.wizard.writeflow import recover_state, write_then_verify
 
         pane = self.launch_pane
         view = await self.view_ready()
@@ -45,7 +44,10 @@ class WriteAndLaunch:
             pane.set_message(f"Not written: {len(view.errors)} problem(s) to fix first: {view.errors[0]}", "error")
             return False
         state = view.state
+        UserError, one_line = errors.UserError, errors.one_line  # read now: packages register error types late
         try:
+            for note in recover_state(state):  # an interrupted write of a killed run: rolled back first
+                self.notify(note, severity="warning", timeout=8)
             plan = state.plan()
         except UserError as exc:
             pane.set_message(f"Not written: {one_line(exc)}", "error")
@@ -73,18 +75,14 @@ class WriteAndLaunch:
                 pane.set_message("Nothing written.")
                 return False
         try:
-            written = execute(plan, force=force)
-            res = verify(state)
+            outcome = write_then_verify(state, plan, force=force)  # the same core flow as headless
         except UserError as exc:
             pane.set_message(f"Write failed: {one_line(exc)}", "error")
+            self._schedule_view()  # the plan shows the disk as it is now
             return False
-        names = ", ".join(f.display for f in written)
-        if res.mismatches:
-            bad = "; ".join(f"{k}: resolves {g!r}, asked {a!r}" for k, (a, g) in res.mismatches.items())
-            pane.set_message(f"Wrote {names}, but the resolved config differs: {bad}", "error")
-        else:
-            pane.set_message(f"Wrote {names}. The written files resolve to the asked architecture.", "success")
-        self.set_state(self.state.with_written(f.display for f in written), "write")
+        ok = outcome.resolution is not None and not outcome.mismatches
+        pane.set_message(outcome.summary(state.root), "success" if ok else "error")
+        self.set_state(self.state.with_written(f.display for f in outcome.files), "write")
         return True
 
     # -- step 6: launch -------------------------------------------------------------------------
