@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from primus_tui.steps import STEPS
+from primus_tui.tui.keys import run_keys_help
 
 HELP_TEMPLATE = """\
 [b]primus-tui[/b] turns a Hugging Face model into a Primus/Megatron model YAML and an
@@ -29,12 +30,16 @@ checklist is Primus's own four-step guide; each item ticks itself when really do
   /                 step 5: filter the resolved keys
   escape            close a dialog, cancel a fetch
   ctrl+p            command palette      F1 (or ? outside a text field)   this help
-  ctrl+q            quit
+  ctrl+q            quit (asks first while a run is in progress)
+
+[b]Run view[/b] (step 6)
+{run_keys}
 """
 
 
 _WIDTH = max(len(s.title) for s in STEPS) + 2
-HELP_TEXT = HELP_TEMPLATE.format(steps="\n".join(f"  {s.number} {s.title:<{_WIDTH}}{s.purpose}" for s in STEPS))
+HELP_TEXT = HELP_TEMPLATE.format(steps="\n".join(f"  {s.number} {s.title:<{_WIDTH}}{s.purpose}" for s in STEPS),
+                                 run_keys=run_keys_help())
 
 
 class HelpScreen(ModalScreen[None]):

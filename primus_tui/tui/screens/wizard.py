@@ -23,7 +23,9 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from primus_tui.tui.startup import startup_done
+from primus_tui.tui.keys import run_bindings
 from primus_tui.tui.screens.flows import WriteAndLaunch, error_text
+from primus_tui.tui.screens.run_flow import LaunchAndRun
 from primus_tui.steps import CHECK_LABELS, STEPS, step_of
 from primus_tui.steps import step as step_named
 from primus_tui.tui.panes import later_pane_classes
@@ -37,7 +39,7 @@ from primus_tui.tui.widgets.checklist import (
 from primus_tui.tui.widgets.step import Edit, StepPane
 from primus_tui.tui.widgets.step_model import ModelStep
 
-class WizardScreen(WriteAndLaunch, Screen):
+class WizardScreen(WriteAndLaunch, LaunchAndRun, Screen):
     """Hosts the six steps; `step` drives the switcher, the footer's Next/Back and the sidebar."""
 
     BINDINGS = [
@@ -51,6 +53,7 @@ class WizardScreen(WriteAndLaunch, Screen):
         # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
         Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
+        *run_bindings(),
     ]
 
     # Below 90 columns the sidebar gives way to one status line (`-narrow`, see app.tcss).
@@ -73,8 +76,9 @@ class WizardScreen(WriteAndLaunch, Screen):
         self.view = StateView()
         self.fetching = False
         self.running = False
-        self.process = None  # the live ProcessRun
+        self.process = None  # the live GroupRun (launch/runner.py)
         self.last_run = None  # RunResult of the last launch
+        self.last_command: tuple[list[str], Path] | None = None  # argv and tree of the last launch
         self.panes_ready = asyncio.Event()  # all six panes mounted
         self._pending_hf: Any = None  # a model fetched before that
         self._computing = False  # a view worker is running
@@ -272,7 +276,9 @@ class WizardScreen(WriteAndLaunch, Screen):
         if action in ("write", "launch"):
             return None if self.running else True  # with errors, the write flow names them
         if action == "cancel_fetch":
-            return True if self.fetching else False
+            return True if self.fetching or self.maximized is not None else False
+        if action == "open_experiment":
+            return None if self.running else True
         if action == "help_unless_typing":
             return not isinstance(self.focused, Input)  # in a text field `?` is a character (F1 is help)
         return True
@@ -341,6 +347,8 @@ class WizardScreen(WriteAndLaunch, Screen):
     @on(ModelStep.CancelRequested)
     def action_cancel_fetch(self) -> None:
         if not self.fetching:
+            if self.maximized is not None:
+                self.minimize()  # escape restores the maximised log
             return
         self.workers.cancel_group(self, "fetch")  # a blocked download thread is left to finish; its result is dropped
         self._fetch_done()
