@@ -68,6 +68,10 @@ class RunPanel(Vertical):
     RunPanel LogView {
         height: 14;
     }
+
+    RunPanel LogView.-maximized {
+        height: 1fr;
+    }
     """
 
     def __init__(self, **kwargs) -> None:
