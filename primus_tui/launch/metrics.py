@@ -107,7 +107,7 @@ class Headline:
         flops = f"{_num(self.tflops_device, '.1f')} TFLOP/s/{self.unit}"
         if self.unit == "CPU":
             return flops
-        return f"{flops}  MFU {_num(None if self.mfu is None else 100 * self.mfu, '.1f')}% of {self.device} peak"
+        return f"{flops}  MFU {_num(None if self.mfu is None else 100 * self.mfu, '.1f')}% of {self.device}"
 
     def health(self) -> str:
         mem = "-"

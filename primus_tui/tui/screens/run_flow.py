@@ -202,6 +202,9 @@ class LaunchAndRun:
         view.log.focus()
         self.maximize(view, container=False)
 
+    def action_restore_log(self) -> None:
+        self.minimize()
+
     def action_search_log(self) -> None:
         pane = self.launch_pane
         if self.maximized is None:

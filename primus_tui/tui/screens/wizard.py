@@ -53,11 +53,14 @@ class WizardScreen(WriteAndLaunch, LaunchAndRun, Screen):
         # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
         Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
+        Binding("escape", "restore_log", "Restore"),
         *run_bindings(),
     ]
 
-    # Below 90 columns the sidebar gives way to one status line (`-narrow`, see app.tcss).
+    # Below 90 columns the sidebar gives way to one status line (`-narrow`, see app.tcss); below 30
+    # rows the run view's plots get shorter (`-short`), so some of the log stays in view.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     step: reactive[int] = reactive(0, bindings=True)
 
@@ -276,7 +279,9 @@ class WizardScreen(WriteAndLaunch, LaunchAndRun, Screen):
         if action in ("write", "launch"):
             return None if self.running else True  # with errors, the write flow names them
         if action == "cancel_fetch":
-            return True if self.fetching or self.maximized is not None else False
+            return True if self.fetching else False
+        if action == "restore_log":
+            return self.maximized is not None and not self.fetching
         if action == "open_experiment":
             return None if self.running else True
         if action == "help_unless_typing":
@@ -347,8 +352,6 @@ class WizardScreen(WriteAndLaunch, LaunchAndRun, Screen):
     @on(ModelStep.CancelRequested)
     def action_cancel_fetch(self) -> None:
         if not self.fetching:
-            if self.maximized is not None:
-                self.minimize()  # escape restores the maximised log
             return
         self.workers.cancel_group(self, "fetch")  # a blocked download thread is left to finish; its result is dropped
         self._fetch_done()
