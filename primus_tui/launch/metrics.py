@@ -24,7 +24,7 @@ from primus_tui.launch.logparse import TrainingStep, parse_line
 from primus_tui.plan.gpus import GPU
 
 ETA_WINDOW = 20  # iterations the ETA averages over (the first, with its warm-up, never counts)
-MAX_POINTS = 2000  # points kept per series for the plots
+MAX_POINTS = 2000  # points kept per series for the plots (between this and twice as many)
 
 _MEMORY_RE = re.compile(r"memory \(MB\)\s*\|\s*allocated:\s*([\d.]+)\s*\|\s*max allocated:\s*([\d.]+)"
                         r"\s*\|\s*reserved:\s*([\d.]+)\s*\|\s*max reserved:\s*([\d.]+)")
@@ -60,8 +60,8 @@ class Series:
             return
         self.x.append(x)
         self.y.append(y)
-        if len(self.x) > MAX_POINTS:
-            del self.x[: len(self.x) - MAX_POINTS], self.y[: len(self.y) - MAX_POINTS]
+        if len(self.x) > 2 * MAX_POINTS:  # trimmed in chunks: one list shift per MAX_POINTS points
+            del self.x[:-MAX_POINTS], self.y[:-MAX_POINTS]
 
     def __len__(self) -> int:
         return len(self.x)

@@ -32,7 +32,7 @@ async def show_megatron_log(pilot, maximise: bool = False) -> None:
     half = len(MEGATRON) // 2
     panel.ingest(MEGATRON[:half])
     panel.ingest(MEGATRON[half:])
-    panel.drain()
+    panel.drain(limit=None)
     panel.plots.redraw()
     await pilot.pause()
     wiz.launch_pane.scroll_to_widget(panel, animate=False, top=True)

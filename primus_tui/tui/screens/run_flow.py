@@ -149,7 +149,7 @@ class LaunchAndRun:
             self.process = None
             pane.set_running(False)
             self.refresh_bindings()
-        panel.drain()
+        panel.drain(limit=None)
         self.last_run = result
         self._show_result(panel, mode, result, state.root)
         if record:

@@ -1,8 +1,10 @@
 """The live run: status line, headline numbers, progress, plots with axes, the searchable log.
 
-Fed only line batches (`ingest`, safe from the runner's thread: a deque append) and drained on
-the UI thread every `DRAIN_S`; the numbers come from the core's `RunMetrics` (launch/metrics.py),
-so the panel knows nothing about processes or log formats.
+Fed only line batches through `ingest`, called from the runner's reader thread: there the core's
+`RunMetrics` (launch/metrics.py) parses them (the parse is most of the per-line cost, and the UI
+thread keeps answering keys meanwhile), then the batch goes onto a deque. The UI thread drains it
+every `DRAIN_S`, at most `DRAIN_LINES` a tick, into the log, the headline and the progress bar.
+The panel knows nothing about processes or log formats.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from primus_tui.tui.widgets.log_pane import BatchedLog, LogView
 from primus_tui.tui.widgets.run_plots import RunPlots
 
 DRAIN_S = 0.075
+DRAIN_LINES = 10_000  # a tick's share of a flood (a write of 10k lines is ~25 ms here)
 
 
 class RunStatus(Static):
@@ -78,6 +81,7 @@ class RunPanel(Vertical):
         super().__init__(**kwargs)
         self.metrics = RunMetrics()
         self._inbox: deque[list[str]] = deque()
+        self._new_steps = False  # set by the reader thread, cleared by the drain
         self.last_step = None
 
     def compose(self) -> ComposeResult:
@@ -125,22 +129,30 @@ class RunPanel(Vertical):
         return str(self.query_one(RunStatus).content)
 
     def ingest(self, lines: list[str]) -> None:
-        """Queue a batch of display lines (any thread); shown at the next drain."""
-        self._inbox.append(lines)
-
-    def drain(self) -> None:
-        """Everything queued -> metrics, headline, progress, plots (marked), the log (one write)."""
-        if not self._inbox:
-            return
-        batch: list[str] = []
-        while self._inbox:
-            batch.extend(self._inbox.popleft())
-        steps = self.metrics.feed(batch)
-        log = self.log
-        log.feed(batch)
-        log.flush()
+        """A batch of display lines from any thread (the runner's reader): parsed there, shown at the next drain."""
+        steps = self.metrics.feed(lines)
         if steps:
             self.last_step = steps[-1]
+            self._new_steps = True
+        self._inbox.append(lines)
+
+    @property
+    def queued(self) -> int:
+        return sum(len(batch) for batch in self._inbox)
+
+    def drain(self, limit: int | None = DRAIN_LINES) -> None:
+        """Queued lines -> the log (one write), headline, progress; the plots are marked for their redraw."""
+        if not self._inbox and not self._new_steps:
+            return
+        batch: list[str] = []
+        while self._inbox and (limit is None or len(batch) < limit):
+            batch.extend(self._inbox.popleft())
+        if batch:
+            log = self.log
+            log.feed(batch)
+            log.flush()
+        if self._new_steps:
+            self._new_steps = False
             self._show_progress()
             self.plots.mark_dirty()
         self._show_headline()

@@ -40,10 +40,11 @@ LOSS = View("loss", "lm loss", "loss")
 
 
 def thin(series: Series, limit: int = MAX_PLOTTED) -> tuple[list[int], list[float]]:
-    """At most `limit` evenly spaced points, the last one always kept."""
-    n = len(series)
+    """At most `limit` evenly spaced points, the last one always kept (the runner's thread may be
+    appending: x and y are read to the same length)."""
+    n = min(len(series.x), len(series.y))
     if n <= limit:
-        return list(series.x), list(series.y)
+        return list(series.x[:n]), list(series.y[:n])
     step = n / limit
     idx = sorted({int(i * step) for i in range(limit)} | {n - 1})
     return [series.x[i] for i in idx], [series.y[i] for i in idx]
