@@ -94,11 +94,15 @@ async def ingest(size: tuple[int, int], wrap: bool) -> tuple[float, float, int, 
             start = time.perf_counter()
             thread = threading.Thread(target=run.run)
             thread.start()
+            reader_done = None
             while thread.is_alive() or panel.queued or log.pending:
+                if reader_done is None and not thread.is_alive():
+                    reader_done = time.perf_counter() - start
                 app.pressed_at = time.perf_counter()
                 app.post_message(events.Key("f5", None))
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - start
+            print(f"    (reader thread done after {reader_done or elapsed:.2f} s, all shown after {elapsed:.2f} s)")
             thread.join()
             shown = log.lines_fed
             steps = len(panel.metrics.loss)

@@ -87,19 +87,24 @@ class BatchedLog(Log):
         return max(20, self.scrollable_content_region.width or self.size.width or 80)
 
     def _rows(self, lines: list[str]) -> list[str]:
+        """Display rows of `lines`: at most `max_lines` (the Log would prune the rest on write)."""
+        limit = self.max_lines or 20_000
         if not self.wrap:
-            return lines
+            return lines[-limit:]
         width = self._row_width()
         rows: list[str] = []
-        for line in lines:
+        for line in reversed(lines):  # from the end: stop once the pane's history is full
             if len(line) <= width:
                 rows.append(line)
             else:
-                rows.extend(wrap_rows(line, width))
-        return rows
+                rows.extend(reversed([line[i:i + width] for i in range(0, len(line), width)]))
+            if len(rows) >= limit:
+                break
+        rows.reverse()
+        return rows[-limit:]
 
     def flush(self) -> None:
-        """Write everything queued in one `write_lines` call."""
+        """Write everything queued in one `write_lines` call (at most `max_lines` rows of it)."""
         if not self._pending:
             return
         batch, self._pending = self._pending, []

@@ -3,7 +3,8 @@
 Fed only line batches through `ingest`, called from the runner's reader thread: there the core's
 `RunMetrics` (launch/metrics.py) parses them (the parse is most of the per-line cost, and the UI
 thread keeps answering keys meanwhile), then the batch goes onto a deque. The UI thread drains it
-every `DRAIN_S`, at most `DRAIN_LINES` a tick, into the log, the headline and the progress bar.
+every `DRAIN_S` into the log (which writes at most its `max_lines` rows of a flood: older rows
+would be pruned on write anyway), the headline and the progress bar.
 The panel knows nothing about processes or log formats.
 """
 
@@ -22,7 +23,6 @@ from primus_tui.tui.widgets.log_pane import BatchedLog, LogView
 from primus_tui.tui.widgets.run_plots import RunPlots
 
 DRAIN_S = 0.075
-DRAIN_LINES = 10_000  # a tick's share of a flood (a write of 10k lines is ~25 ms here)
 
 
 class RunStatus(Static):
@@ -140,7 +140,7 @@ class RunPanel(Vertical):
     def queued(self) -> int:
         return sum(len(batch) for batch in self._inbox)
 
-    def drain(self, limit: int | None = DRAIN_LINES) -> None:
+    def drain(self, limit: int | None = None) -> None:
         """Queued lines -> the log (one write), headline, progress; the plots are marked for their redraw."""
         if not self._inbox and not self._new_steps:
             return

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual_plotext import PlotextPlot
 
@@ -50,6 +51,26 @@ def thin(series: Series, limit: int = MAX_PLOTTED) -> tuple[list[int], list[floa
     return [series.x[i] for i in idx], [series.y[i] for i in idx]
 
 
+class CachedPlot(PlotextPlot):
+    """A PlotextPlot that builds its text once per data change or size, not on every repaint
+    (a build is ~6-12 ms; the screen repaints each time the log or the headline changes)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._built: tuple[tuple[int, int, str], Text] | None = None
+        self.version = 0
+
+    def changed(self) -> None:
+        self.version += 1
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        key = (self.size.width, self.size.height, f"{self.version}:{self.app.theme}")
+        if self._built is None or self._built[0] != key:
+            self._built = (key, super().render())  # type: ignore[arg-type]
+        return self._built[1]
+
+
 class RunPlots(Horizontal):
     """Loss on the left, `RIGHT_VIEWS[choice]` on the right."""
 
@@ -71,8 +92,8 @@ class RunPlots(Horizontal):
         self._dirty = False
 
     def compose(self) -> ComposeResult:
-        yield PlotextPlot(id="plot-loss")
-        yield PlotextPlot(id="plot-right")
+        yield CachedPlot(id="plot-loss")
+        yield CachedPlot(id="plot-right")
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_S, self._redraw_if_dirty, name="plots")
@@ -102,10 +123,10 @@ class RunPlots(Horizontal):
     def redraw(self) -> None:
         self._dirty = False
         unit = "GPU" if self.metrics is not None and self.metrics.gpu is not None else "CPU"
-        self._draw(self.query_one("#plot-loss", PlotextPlot), LOSS, unit)
-        self._draw(self.query_one("#plot-right", PlotextPlot), self.right_view, unit)
+        self._draw(self.query_one("#plot-loss", CachedPlot), LOSS, unit)
+        self._draw(self.query_one("#plot-right", CachedPlot), self.right_view, unit)
 
-    def _draw(self, widget: PlotextPlot, view: View, unit: str) -> None:
+    def _draw(self, widget: CachedPlot, view: View, unit: str) -> None:
         plt = widget.plt
         plt.clear_figure()
         plt.title(view.title)
@@ -124,4 +145,4 @@ class RunPlots(Horizontal):
         if (first is None or not len(first)) and (second is None or not len(second)):
             plt.xlim(0, 1)
             plt.ylim(0, 1)
-        widget.refresh()
+        widget.changed()
