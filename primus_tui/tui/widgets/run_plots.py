@@ -138,6 +138,8 @@ class RunPlots(Horizontal):
             x, y = thin(first)
             plt.plot(x, y, marker="braille", label=view.ylabel.format(unit=unit) if view.second else None)
         second = series.get(view.second) if view.second else None
+        if second is not None and not any(second.y):
+            second = None  # e.g. TFLOP/s on CPU, where the trainer reports 0.0: no flat line on a fake axis
         if second is not None and len(second):
             x, y = thin(second)
             plt.plot(x, y, marker="braille", yside="right", label=view.second_label.format(unit=unit))
