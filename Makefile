@@ -36,7 +36,7 @@ $(VENV)/.train-installed: $(VENV)/.tui-installed
 	else \
 	  echo "no importable torch: installing the CPU wheel $(TORCH_CPU) from $(TORCH_INDEX)"; \
 	  $(PIP) install -q --index-url "$(TORCH_INDEX)" "$(TORCH_CPU)" || exit 1; \
-	  $(PY) -c "import torch; print('torch==' + torch.__version__)" > $(VENV)/torch-pin.txt || exit 1; \
+	  $(PY) -c "import torch; print('torch==' + torch.__version__)" 2>/dev/null > $(VENV)/torch-pin.txt || exit 1; \
 	fi
 	$(PIP) install -q -c $(VENV)/torch-pin.txt -e ".[train]"
 	@touch $@

@@ -4,12 +4,15 @@ Fed only line batches through `ingest`, called from the runner's reader thread: 
 `RunMetrics` (launch/metrics.py) parses them (the parse is most of the per-line cost, and the UI
 thread keeps answering keys meanwhile), then the batch goes onto a deque. The UI thread drains it
 every `DRAIN_S` into the log (which writes at most its `max_lines` rows of a flood: older rows
-would be pruned on write anyway), the headline and the progress bar.
+would be pruned on write anyway), the headline and the progress bar. Under a flood a drain can
+take tens of ms; the next one then waits `BUSY_FACTOR` times as long, so the UI thread stays
+mostly free for keys and the reader thread (which needs the GIL to parse) keeps up.
 The panel knows nothing about processes or log formats.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Sequence
 
@@ -23,6 +26,7 @@ from primus_tui.tui.widgets.log_pane import BatchedLog, LogView
 from primus_tui.tui.widgets.run_plots import RunPlots
 
 DRAIN_S = 0.075
+BUSY_FACTOR = 3.0
 
 
 class RunStatus(Static):
@@ -82,6 +86,7 @@ class RunPanel(Vertical):
         self.metrics = RunMetrics()
         self._inbox: deque[list[str]] = deque()
         self._new_steps = False  # set by the reader thread, cleared by the drain
+        self._next_drain = 0.0  # monotonic time before which the timer's drain waits
         self.last_step = None
 
     def compose(self) -> ComposeResult:
@@ -94,7 +99,7 @@ class RunPanel(Vertical):
         yield LogView(id="run-logview")
 
     def on_mount(self) -> None:
-        self.set_interval(DRAIN_S, self.drain, name="run-drain")
+        self.set_interval(DRAIN_S, self._tick, name="run-drain")
         self.reset()
 
     @property
@@ -139,6 +144,13 @@ class RunPanel(Vertical):
     @property
     def queued(self) -> int:
         return sum(len(batch) for batch in self._inbox)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if now < self._next_drain:
+            return
+        self.drain()
+        self._next_drain = now + BUSY_FACTOR * (time.monotonic() - now)
 
     def drain(self, limit: int | None = None) -> None:
         """Queued lines -> the log (one write), headline, progress; the plots are marked for their redraw."""
