@@ -5,8 +5,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # CPU wheel on machines without a GPU build; never replaces an importable torch.
 TORCH_CPU ?= torch==2.13.0
+# The CPU-only wheel index: a plain `pip install torch` on Linux pulls the multi-GB CUDA build.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: run test bench compile venv deps-tui deps-test clean
+.PHONY: run test bench compile venv deps-tui deps-test train-extra clean
 
 $(PY):
 	@if $(PYTHON) -c "import torch" >/dev/null 2>&1; then \
@@ -23,13 +25,29 @@ $(VENV)/.tui-installed: $(PY) pyproject.toml
 	$(PIP) install -q -e .
 	@touch $@
 
-$(VENV)/.test-installed: $(VENV)/.tui-installed
-	@$(PY) -c "import torch" >/dev/null 2>&1 || $(PIP) install -q "$(TORCH_CPU)"
-	$(PIP) install -q -e ".[train,dev]"
+# The training extra (torch + megatron-core), what `primus-cli direct` runs. An importable torch
+# (ROCm, CUDA or CPU) is kept and pinned for the install (pip may not replace it); only where no
+# torch imports is the CPU wheel installed, from the CPU index. The app names this target.
+$(VENV)/.train-installed: $(VENV)/.tui-installed
+	@if $(PY) -c "import torch" >/dev/null 2>&1; then \
+	  version=$$($(PY) -c "import torch; print(torch.__version__)"); \
+	  echo "torch $$version is importable: kept (never replaced)"; \
+	  echo "torch==$$version" > $(VENV)/torch-pin.txt; \
+	else \
+	  echo "no importable torch: installing the CPU wheel $(TORCH_CPU) from $(TORCH_INDEX)"; \
+	  $(PIP) install -q --index-url "$(TORCH_INDEX)" "$(TORCH_CPU)" || exit 1; \
+	  $(PY) -c "import torch; print('torch==' + torch.__version__)" 2>/dev/null > $(VENV)/torch-pin.txt || exit 1; \
+	fi
+	$(PIP) install -q -c $(VENV)/torch-pin.txt -e ".[train]"
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.train-installed
+	$(PIP) install -q -c $(VENV)/torch-pin.txt -e ".[train,dev]"
 	@touch $@
 
 deps-tui: $(VENV)/.tui-installed
 deps-test: $(VENV)/.test-installed
+train-extra: $(VENV)/.train-installed
 
 # Byte-compile the app as a non-editable install would (only changed files; works even where
 # PYTHONDONTWRITEBYTECODE is set): the wizard then opens without recompiling its modules.

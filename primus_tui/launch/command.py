@@ -64,3 +64,17 @@ def trainer_argv(python: str, primus_argv: Sequence[str], *, single: bool, nproc
     if numa:
         argv += ["--numa-binding", "node"]
     return argv + target
+
+
+def display_argv(argv: Sequence[str], root: Path | str) -> list[str]:
+    """`./primus-cli` and root-relative paths, as the guide writes the command (run from ROOT)."""
+    prefix = f"{root}/"
+    return ["./" + a[len(prefix):] if i == 0 and a.startswith(prefix) else a.removeprefix(prefix)
+            for i, a in enumerate(argv)]
+
+
+def command_text(argv: Sequence[str], root: Path | str) -> str:
+    """The exact command, runnable from any folder: `cd ROOT && ./primus-cli ...`."""
+    import shlex
+
+    return f"cd {shlex.quote(str(root))} && {shlex.join(display_argv(argv, root))}"

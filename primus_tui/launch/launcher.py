@@ -18,10 +18,12 @@ from primus_tui.launch.command import trainer_argv
 from primus_tui.launch.env import DistEnv, check_port_free, probe_gpus, resolve_dist_env
 from primus_tui.launch.envfile import load_env_file
 from primus_tui.launch.errors import LaunchError
+from primus_tui.launch.memcheck import allowed, check_values, refuse_line
 from primus_tui.launch.outcome import decide
 from primus_tui.launch.preflight import Resolved, check_batch, check_dependencies, resolve
 from primus_tui.launch.process import ProcessTree
 from primus_tui.launch.slurm import slurm_argv
+from primus_tui.plan.guard import ALLOW_ENV, Verdict
 
 ROOT_ENV = "PRIMUS_CLI_ROOT"  # set by the primus-cli shim: the folder holding primus-cli and primus/configs
 STATUS_DIR_ENV = "PRIMUS_TUI_STATUS_DIR"
@@ -113,7 +115,7 @@ def plan_slurm(request: LaunchRequest, root: Path) -> Plan:
                 run_mode=request.slurm.launcher, world_size=0)
 
 
-def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved) -> list[str]:
+def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved, memory: Verdict | None = None) -> list[str]:
     v = resolved.values
     title = "[DRY RUN] " if request.dry_run else ""
     lines = [f"---------------- {title}primus-cli {request.mode} ----------------",
@@ -126,6 +128,8 @@ def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved) -> list[str
     if resolved.dead_keys:
         names = ", ".join(v.key for v in resolved.dead_keys)
         lines.append(f"  not read      : {len(resolved.dead_keys)} keys Megatron ignores for this model: {names}")
+    if memory is not None:
+        lines.append(f"  memory        : {memory.message}")
     if plan.log_file is not None:
         lines.append(f"  log file      : {plan.log_file}")
     if plan.shown_env:
@@ -137,10 +141,10 @@ def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved) -> list[str
     return lines
 
 
-def _dry_run(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
+def _dry_run(request: LaunchRequest, plan: Plan, resolved: Resolved, memory: Verdict | None = None) -> int:
     from primus_tui.config.render import render_yaml
 
-    print("\n".join(_summary(request, plan, resolved)))
+    print("\n".join(_summary(request, plan, resolved, memory)))
     print("  resolved config (modules.pre_trainer):")
     for line in render_yaml(resolved.values).splitlines():
         print(f"    {line}")
@@ -148,9 +152,9 @@ def _dry_run(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
     return 0
 
 
-def _execute(request: LaunchRequest, plan: Plan, resolved: Resolved) -> int:
+def _execute(request: LaunchRequest, plan: Plan, resolved: Resolved, memory: Verdict | None = None) -> int:
     grace = float(os.environ.get(GRACE_ENV, "10"))
-    header = "\n".join(_summary(request, plan, resolved)) + "\n"
+    header = "\n".join(_summary(request, plan, resolved, memory)) + "\n"
     silent = request.direct.silent
     if not silent:
         sys.stdout.write(header)
@@ -189,9 +193,15 @@ def run(argv: Sequence[str]) -> int:
         return _execute(request, plan, resolved)
     plan = plan_direct(request, root)
     check_batch(resolved, plan.world_size, request.command.config)
+    # Before anything starts: will it fit this machine's memory? (PRIMUS_CLI_ALLOW_OVER_MEMORY=1 skips the refusal)
+    memory = check_values(resolved.values, env=plan.env, single=request.direct.single)
     if request.dry_run:
-        return _dry_run(request, plan, resolved)
+        return _dry_run(request, plan, resolved, memory)
     check_dependencies(sys.executable)
+    if memory.blocks:
+        if not allowed(plan.env):
+            raise LaunchError(refuse_line(memory), exit_code=2)
+        print(f"primus-cli: warning: {memory.message}; launching anyway ({ALLOW_ENV}=1)", file=sys.stderr, flush=True)
     if plan.run_mode == "torchrun" and int(plan.env["NODE_RANK"]) == 0:
         check_port_free(int(plan.env["MASTER_PORT"]))
-    return _execute(request, plan, resolved)
+    return _execute(request, plan, resolved, memory)

@@ -67,6 +67,9 @@ def split_lines(buffer: str) -> tuple[list[str], str]:
     cut across two reads is joined with the next chunk before being interpreted.
     """
     *complete, rest = buffer.split("\n")
+    head = buffer[: len(buffer) - len(rest)]
+    if "\r" not in head and "\x1b" not in head:
+        return complete, rest  # plain text (the usual case): nothing to resolve per line
     return [strip_ansi(_visible(line)) for line in complete], rest
 
 
@@ -98,27 +101,53 @@ _KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+_KEY_CACHE: dict[str, str] = {}  # raw segment key -> normalised (a log repeats the same ~15 keys)
+
+
+def _key(raw: str) -> str:
+    key = _KEY_CACHE.get(raw)
+    if key is None:
+        if len(_KEY_CACHE) > 4096:
+            _KEY_CACHE.clear()
+        key = _KEY_CACHE[raw] = " ".join(raw.split()).lower()
+    return key
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)  # the common case: the segment is just the number
+    except ValueError:
+        return _first_number(value)
+
+
 def parse_line(line: str) -> TrainingStep | None:
     """The training step a log line reports, or None when it is not a `training_log` line."""
-    text = strip_ansi(_visible(line.rstrip("\r\n")))
+    text = line.rstrip("\r\n")
+    if "\r" in text:
+        text = _visible(text)
+    if "\x1b" in text:
+        text = strip_ansi(text)
     match = _ITER_RE.search(text)
     if match is None:
         return None
     step = TrainingStep(iteration=int(match.group(1)), train_iters=int(match.group(2)))
-    rank = _RANK_RE.search(text[: match.start()])
-    if rank:
-        step.rank = int(rank.group(1))
+    if "[rank-" in text:
+        rank = _RANK_RE.search(text[: match.start()])
+        if rank:
+            step.rank = int(rank.group(1))
     for segment in text[match.end() :].split("|"):
-        key, sep, value = segment.partition(":")
-        key = " ".join(key.split()).lower()
-        if not sep or not key:
+        raw, sep, value = segment.partition(":")
+        if not sep:
+            continue
+        key = _key(raw)
+        if not key:
             continue
         target = _KEYS.get(key)
         if target is None:
             step.extra[key] = value.strip()
             continue
         name, kind = target
-        number = _first_number(value)
+        number = _number(value)
         setattr(step, name, _as_int(number) if kind == _INT else number)
     return step
 

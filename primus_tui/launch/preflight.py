@@ -19,7 +19,9 @@ from primus_tui.launch.errors import LaunchError
 from primus_tui.megatron.liveness import KeyLiveness, classify, classify_key
 from primus_tui.megatron.registry import Registry, registry_for_root
 
-TRAIN_EXTRA = "pip install -e .[train]"
+# The one command the app and the launcher name: installs the training extra, and the CPU torch wheel
+# only where no torch is importable (never over a ROCm / CUDA build). See the Makefile.
+TRAIN_EXTRA = "make train-extra"
 # Comma-separated keys a CLI override may set although Megatron has no such argument (a Primus patch reads it).
 PRIMUS_ONLY_ENV = "PRIMUS_TUI_PRIMUS_ONLY_KEYS"
 REQUIRED_MODULES = (("torch", "torch"), ("megatron.core", "megatron-core"))
@@ -90,17 +92,39 @@ def check_batch(resolved: Resolved, data_parallel_size: int, config: Path) -> No
         raise LaunchError(f"{config}: {exc}") from None
 
 
+def _findable(module: str) -> bool:
+    """Installed, found without importing anything: `megatron.core` is a `core` package folder
+    inside an importable `megatron` package (find_spec of a submodule would import its parent)."""
+    head, _, rest = module.partition(".")
+    try:
+        spec = importlib.util.find_spec(head)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    if not rest:
+        return True
+    for folder in spec.submodule_search_locations or []:
+        sub = Path(folder, *rest.split("."))
+        if (sub / "__init__.py").is_file() or sub.with_suffix(".py").is_file():
+            return True
+    return False
+
+
 def missing_dependencies() -> list[str]:
     """Training packages that are not installed (found without importing them)."""
-    missing = []
-    for module, package in REQUIRED_MODULES:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(package)
-    return missing
+    return [package for module, package in REQUIRED_MODULES if not _findable(module)]
+
+
+def training_extra_note() -> str:
+    """'' or one line for the launch step: what is missing and the command that installs it."""
+    import sys
+
+    missing = missing_dependencies()
+    if not missing:
+        return ""
+    return (f"{' and '.join(missing)} not installed for {sys.executable}: run `{TRAIN_EXTRA}` "
+            "(the training extra; the CPU torch wheel only where no torch is importable)")
 
 
 def check_dependencies(python: str) -> None:

@@ -5,7 +5,7 @@
   whatever is left, exit 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP: the terminal went away).
 - torchrun puts each worker in a session of its own, so killing torchrun's process group is
   not enough: the launcher makes itself a child subreaper (Linux prctl) and walks /proc for
-  its descendants, which then include workers orphaned by a crashed torchrun.
+  its descendants (psutil), which then include workers orphaned by a crashed torchrun.
 - The direct child gets PR_SET_PDEATHSIG=SIGTERM, so a SIGKILLed launcher still stops torchrun.
 Only processes descending from this launcher are ever signalled, by pid.
 """
@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -60,45 +60,28 @@ def stop_group(proc: subprocess.Popen, grace: float = 1.0) -> None:
         pass
 
 
-def _proc_stats() -> Iterator[tuple[int, str, int]]:
-    """(pid, state, ppid) for every process visible in /proc."""
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) "
-        if len(fields) > 2:
-            yield int(entry), fields[0], int(fields[1])
+def _children(root_pid: int, *, zombies: bool) -> list[int]:
+    """Descendants of `root_pid` (psutil: parents before children), live ones or only zombies."""
+    import psutil  # a dependency; imported here so `primus_tui.launch` stays cheap to import
 
-
-def _proc_table() -> dict[int, int]:
-    """pid -> ppid for every live (non-zombie) process (psutil when installed, else /proc)."""
     try:
-        import psutil  # optional: portable, same answer as /proc on Linux
-    except ImportError:
-        return {pid: ppid for pid, state, ppid in _proc_stats() if state != "Z"}
-    table = {}
-    for p in psutil.process_iter(["pid", "ppid", "status"]):
-        if p.info["status"] != psutil.STATUS_ZOMBIE:
-            table[p.info["pid"]] = p.info["ppid"]
-    return table
+        found = psutil.Process(root_pid).children(recursive=not zombies)
+    except psutil.Error:
+        return []
+    pids = []
+    for child in found:
+        try:
+            is_zombie = child.status() == psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            continue
+        if is_zombie == zombies:
+            pids.append(child.pid)
+    return pids
 
 
 def descendants(root_pid: int) -> list[int]:
     """Live (non-zombie) descendants of `root_pid`, parents before children."""
-    children: dict[int, list[int]] = {}
-    for pid, ppid in _proc_table().items():
-        children.setdefault(ppid, []).append(pid)
-    found, queue = [], list(children.get(root_pid, []))
-    while queue:
-        pid = queue.pop(0)
-        found.append(pid)
-        queue.extend(children.get(pid, []))
-    return found
+    return _children(root_pid, zombies=False)
 
 
 def _signal_all(pids: Sequence[int], sig: int) -> None:
@@ -110,8 +93,7 @@ def _signal_all(pids: Sequence[int], sig: int) -> None:
 
 
 def _zombie_children() -> list[int]:
-    me = os.getpid()
-    return [pid for pid, state, ppid in _proc_stats() if state == "Z" and ppid == me]
+    return _children(os.getpid(), zombies=True)
 
 
 def _reap_orphans(keep: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-INSTALL_HINT = "pip install -e .[train]"
+INSTALL_HINT = "make train-extra"  # = launch.preflight.TRAIN_EXTRA (the trainer imports no launch module)
 
 
 class TrainerError(Exception):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -65,6 +66,26 @@ class PrimusWizardApp(App[int]):
         from primus_tui.tui.screens.wizard import WizardScreen
 
         return WizardScreen(state=self.initial_state, primus_root=self.primus_root)
+
+    async def action_quit(self) -> None:
+        """ctrl+q: with a run in progress, ask first; yes stops its whole process group, then quits."""
+        screen = self.screen
+        if getattr(screen, "running", False) and getattr(screen, "process", None) is not None:
+            self._confirm_quit(screen)
+            return
+        self.exit()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def _confirm_quit(self, screen: Any) -> None:
+        from primus_tui.tui.screens.confirm import ConfirmScreen
+
+        ok = await self.push_screen_wait(ConfirmScreen(
+            "A run is in progress. Stop it and quit?", "Yes sends SIGTERM to its whole process group, then quits.",
+            yes="Stop and quit", no="Keep running", danger=True))
+        if ok:
+            if screen.process is not None:
+                screen.process.cancel()
+            self.exit()
 
     def action_help(self) -> None:
         from primus_tui.tui.screens.help import HelpScreen

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from primus_tui.steps import STEPS
+from primus_tui.tui.keys import RUN_KEYS
 
 @dataclass(frozen=True)
 class PaletteEntry:
@@ -24,6 +25,7 @@ def palette_entries() -> list[PaletteEntry]:
         PaletteEntry("Dry run", "Run primus-cli --dry-run: print the command and config, train nothing", "dry_run"),
         PaletteEntry("Cancel run", "Stop the running job (its whole process group)", "cancel_run"),
         PaletteEntry("Save answers", "Save the answers file for `primus-tui --answers F`", "save_answers"),
+        *(PaletteEntry(k.title, f"{k.help[:1].upper()}{k.help[1:]} ({k.shown_key})", k.action) for k in RUN_KEYS),
         PaletteEntry("Help", "Keys and steps", "app.help"),
     ]
     return entries

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -223,17 +222,26 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     if command is not None:
         report.launch["command"] = command
         mode = state.answers.launch.mode
+        extra_env = _memory_guard(state, mode, report, err) if mode == "run" else {}
+        if extra_env is None:
+            _finish(state, plan, report, out, text, reread=True)
+            raise _Stop(EXIT_LAUNCH_FAILED)
         if text:
             print("$ " + " ".join(command), file=out, flush=True)
         try:
-            code = _launch(command, state.root, out if text else err)
+            result = _launch(command, state.root, out if text else err, extra_env)
         except LaunchFailed as exc:
             _error(report, err, str(exc), exc.exit_code)
             state = state.with_run_result(mode, 127, command)
             _finish(state, plan, report, out, text, reread=True)
             raise _Stop(exc.exit_code) from None
+        code = result.exit_code
         report.launch["exit_code"] = code
         state = state.with_run_result(mode, code, command)
+        if result.cancelled:
+            print(f"primus-tui: primus-cli {mode} {result.summary}", file=err, flush=True)
+            _finish(state, plan, report, out, text, reread=True)
+            raise _Stop(code)
         if code != 0:
             _error(report, err, f"primus-cli {mode} failed (exit {code})", EXIT_LAUNCH_FAILED)
             _finish(state, plan, report, out, text, reread=True)
@@ -277,27 +285,38 @@ def _finish(state: WizardState, plan, report: Report, out: IO[str], text: bool, 
             print("  " + item.render(), file=out)
 
 
-def _launch(command: list[str], cwd: Path, sink: IO[str]) -> int:
-    """Run `primus-cli`, streaming its output; Ctrl-C stops it and is re-raised."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    try:
-        proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=env)
-    except OSError as exc:
-        raise LaunchFailed(f"cannot start {command[0]}: {exc.strerror or exc}") from None
-    try:
-        assert proc.stdout is not None
-        for raw in iter(proc.stdout.readline, b""):
-            sink.write(raw.decode("utf-8", "replace"))
-            sink.flush()
-        return proc.wait()
-    except BaseException:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        raise
-    finally:
-        if proc.stdout is not None:
-            proc.stdout.close()
+def _memory_guard(state: WizardState, mode: str, report: Report, err: IO[str]) -> dict[str, str] | None:
+    """Refuse a run that will not fit this machine's memory unless `launch.allow_over_memory: true`.
+    Returns the extra environment for primus-cli (its own guard then launches), None when refused."""
+    from primus_tui.launch.memcheck import check_experiment
+    from primus_tui.plan.guard import ALLOW_ENV
+
+    launch = state.answers.launch
+    verdict = check_experiment(state.root / state.experiment_rel, state.root, launch.overrides,
+                               env={**os.environ, **launch.env}, single=launch.single, gpu=launch.gpu)
+    report.launch["memory"] = {"fits": verdict.fits, "checked": verdict.checked, "message": verdict.message,
+                               "need_bytes": verdict.need_bytes, "available_bytes": verdict.available_bytes,
+                               "change": verdict.change}
+    if not verdict.blocks:
+        return {}
+    if launch.allow_over_memory:
+        _warn(report, err, f"{verdict.message}; launching anyway (launch.allow_over_memory: true)")
+        return {ALLOW_ENV: "1"}
+    _error(report, err, f"{verdict.message}; not launched (set launch.allow_over_memory: true to launch anyway)",
+           EXIT_LAUNCH_FAILED, "launch.allow_over_memory")
+    return None
+
+
+def _launch(command: list[str], cwd: Path, sink: IO[str], extra_env: dict[str, str]):
+    """Run `primus-cli` through the one runner, streaming its output; Ctrl-C / SIGTERM / SIGHUP stop
+    its whole process group (what they provoke stays out of the output)."""
+    from primus_tui.launch.runner import GroupRun, run_foreground
+
+    def on_lines(lines: list[str]) -> None:
+        sink.write("\n".join(lines) + "\n")
+        sink.flush()
+
+    result = run_foreground(GroupRun(command, cwd=cwd, env={**os.environ, **extra_env}, on_lines=on_lines))
+    if result.error:
+        raise LaunchFailed(result.error)
+    return result

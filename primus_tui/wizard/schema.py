@@ -9,7 +9,8 @@
                  overrides: {mock_data, train_iters, micro_batch_size, ...any Megatron key}}
     target: {primus_root: null}                # null: the bundled tree
     overwrite: never                           # never | force
-    launch: {mode: none, single: false, log_file: null, env: {}, overrides: []}
+    launch: {mode: none, single: false, log_file: null, env: {}, overrides: [],
+             gpu: null, allow_over_memory: false}
 
 `parse_answers` checks the shape and types and reports every problem with its path;
 Megatron-key and cross-field checks need the config tree and live in `wizard.checks.check_state`.
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from primus_tui.config.yamlsafe import has_control
+from primus_tui.plan.gpus import GPUS
 from primus_tui.wizard.problems import Problem, did_you_mean
 
 VERSION = 1
@@ -124,6 +126,10 @@ class LaunchAnswer:
     log_file: str | None = answer(kinds=_STR_OR_NULL)
     env: dict = mapping()
     overrides: tuple[str, ...] = answer((), kinds=_NAMES)
+    gpu: str | None = answer(kinds=_STR_OR_NULL, choices=(*GPUS, "cpu"),
+                             note="GPU kind of this machine for the memory check (null: CPU RAM)")
+    allow_over_memory: bool = answer(False, kinds=("bool",),
+                                     note="launch even when the memory check says it will not fit")
 
 
 @dataclass(frozen=True)
@@ -199,7 +205,7 @@ def json_schema(cls: type | None = None) -> dict:
             types = [_JSON_TYPES[k] for k in leaf.kinds]
             prop = {"type": types[0] if len(types) == 1 else types}
             if leaf.choices:
-                prop["enum"] = list(leaf.choices)
+                prop["enum"] = list(leaf.choices) + ([None] if "null" in leaf.kinds else [])
             if "list" in leaf.kinds:
                 prop["items"] = {"type": "string"}
         text = "; ".join(t for t in (meta.get("doc"), meta.get("note")) if t)
@@ -427,7 +433,7 @@ def _walk(data: dict, spec: dict, prefix: str, problems: list[Problem]) -> dict:
             assert isinstance(rule, Leaf)
             if (p := type_problem(path, value, rule.kinds)) is not None:
                 problems.append(p)
-            elif rule.choices and value not in rule.choices:
+            elif rule.choices and value is not None and value not in rule.choices:
                 problems.append(Problem(path, f"{value!r} is not one of {', '.join(rule.choices)}" + did_you_mean(str(value), rule.choices)))
             else:
                 out[key] = value

@@ -169,7 +169,7 @@ def test_missing_torch_is_exit_1_naming_the_extra(tmp_path):
                   PYTHONPATH=str(tmp_path / "shadow"))
     assert res.returncode == 1, res.stderr
     line = one_error_line(res)
-    assert "torch is not importable" in line and "pip install -e .[train]" in line
+    assert "torch is not importable" in line and "make train-extra" in line
 
 
 def test_indexed_dataset_from_data_path(tmp_path):

@@ -94,7 +94,7 @@ async def test_keys_only_tinyllama_to_finished_run(make, tree, tmp_path, primus_
         assert wiz.last_run is not None and wiz.last_run.returncode == 0, wiz.last_run
         assert panel.query_one("#run-status").state == "finished"
         assert panel.last_step.iteration == 3 and panel.last_step.train_iters == 3
-        assert len(panel._loss) == 3
+        assert len(panel.metrics.loss) == 3
         assert wiz.last_run.log_path.is_file() and "iteration" in wiz.last_run.log_path.read_text()
         assert wiz.query_one(Checklist).ticks == 4, wiz.query_one(Checklist).items
 

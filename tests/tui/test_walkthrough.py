@@ -266,13 +266,13 @@ async def test_rapid_down_presses_keep_the_focused_field_on_screen(make):
 
 
 async def test_every_problem_can_be_read_in_full(make):
-    """phi-2's reason is longer than the status line: ctrl+l lists it whole; enter goes to its step."""
+    """phi-2's reason is longer than the status line: F4 lists it whole; enter goes to its step."""
     from primus_tui.tui.screens.problems import ProblemsScreen
 
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
         await fetch(pilot, "microsoft/phi-2")
-        await pilot.press("ctrl+l")
+        await pilot.press("f4")
         await pilot.pause()
         assert isinstance(app.screen, ProblemsScreen)
         full = str(wizard(pilot).view.errors[0])

@@ -1,4 +1,4 @@
-"""Widgets and helpers on their own: batched log, process runner, validators, palette, help, modals."""
+"""Widgets and helpers on their own: batched log, the runner the app uses, validators, palette, help, modals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
-from primus_tui.tui.runner import ProcessRun
+from primus_tui.launch.runner import GroupRun
 from primus_tui.tui.validators import CoreValidator, parse_scalar
 from primus_tui.tui.widgets.log_pane import BatchedLog
 from tui_helpers import fetch, focus_input, goto, next_step, replace_focused, settle, tinyllama_state, wait_for_modal
@@ -47,8 +47,8 @@ sys.stdout.write("a\n\x1b[31mred\x1b[0m\nprogress 10%\rprogress 100%\npartial")
 sys.stdout.flush()
 """
     got: list[str] = []
-    run = ProcessRun([sys.executable, "-c", script], cwd=tmp_path, log_path=tmp_path / "logs" / "run.log", on_lines=got.extend)
-    result = await run.run()
+    run = GroupRun([sys.executable, "-c", script], cwd=tmp_path, log_path=tmp_path / "logs" / "run.log", on_lines=got.extend)
+    result = run.run()
     assert result.returncode == 0 and result.ok
     assert got == ["a", "red", "progress 100%", "partial"]
     assert (tmp_path / "logs" / "run.log").read_bytes().startswith(b"a\n\x1b[31mred")
@@ -56,7 +56,7 @@ sys.stdout.flush()
 
 
 async def test_process_run_reports_a_command_that_cannot_start(tmp_path):
-    result = await ProcessRun(["/nonexistent/primus-cli"], cwd=tmp_path).run()
+    result = GroupRun(["/nonexistent/primus-cli"], cwd=tmp_path).run()
     assert result.returncode is None and "cannot start" in result.error and not result.ok
 
 

@@ -200,7 +200,8 @@ def _fake_cli(root: Path, code: int) -> None:
 @pytest.mark.parametrize("mode", ["dry-run", "run"])
 def test_launch_runs_primus_cli_and_streams_its_output(cli, write_answers, tree: Path, mode: str) -> None:
     _fake_cli(tree, 0)
-    answers = write_answers({"launch": {"env": {"NCCL_DEBUG": "INFO"}, "single": True}})
+    # TinyLlama at seq 2048 does not fit a laptop: this test is about streaming, so allow it
+    answers = write_answers({"launch": {"env": {"NCCL_DEBUG": "INFO"}, "single": True, "allow_over_memory": True}})
     code, out, err = cli("--answers", answers, "--launch", mode)
     assert code == 0, err
     dry = "--dry-run " if mode == "dry-run" else ""
@@ -215,12 +216,35 @@ def test_launch_runs_primus_cli_and_streams_its_output(cli, write_answers, tree:
 
 def test_launch_failure_is_exit_3(cli, write_answers, tree: Path) -> None:
     _fake_cli(tree, 1)
-    code, out, err = cli("--answers", write_answers({"launch": {"mode": "run"}}), "--json")
+    code, out, err = cli("--answers", write_answers({"launch": {"mode": "run", "allow_over_memory": True}}), "--json")
     assert code == 3
     assert err.splitlines()[-1] == "primus-tui: error: primus-cli run failed (exit 1)"
     report = json.loads(out)  # the launch log went to stderr, stdout is only the report
     assert report["exit_status"] == 3 and report["launch"]["exit_code"] == 1
     assert report["checklist"][3]["reason"] == "run failed (exit 1)"
+
+
+def test_run_that_will_not_fit_is_refused_in_one_line(cli, write_answers, tree: Path) -> None:
+    """TinyLlama at seq 2048, micro-batch 2 needs ~55 GiB: no machine here has that free."""
+    _fake_cli(tree, 0)
+    code, out, err = cli("--answers", write_answers({"launch": {"mode": "run", "single": True}}), "--json")
+    assert code == 3
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("primus-tui: error: CPU: needs ~") and "GiB available" in err
+    assert "set launch.allow_over_memory: true to launch anyway" in err
+    report = json.loads(out)
+    assert report["launch"]["exit_code"] is None and report["launch"]["memory"]["fits"] is False
+    assert report["launch"]["memory"]["change"]  # the smallest change that fits, as overrides
+
+
+def test_run_that_fits_is_not_questioned(cli, write_answers, tree: Path) -> None:
+    _fake_cli(tree, 0)
+    small = {"experiment": {"overrides": {"seq_length": 64, "micro_batch_size": 1}},
+             "architecture": {"num_layers": 2, "hidden_size": 64, "ffn_hidden_size": 128, "num_attention_heads": 4,
+                              "num_query_groups": 2, "kv_channels": 16}}
+    code, out, err = cli("--answers", write_answers({**small, "launch": {"mode": "run", "single": True}}), "--json")
+    assert code == 0, err
+    assert json.loads(out)["launch"]["memory"]["fits"] is True
 
 
 def test_launch_without_primus_cli_is_exit_3(cli, write_answers) -> None:

@@ -1,11 +1,10 @@
-"""Step 6's flows, mixed into the wizard screen: write (ask, never clobber), launch, run, save answers.
+"""Step 6's flows, mixed into the wizard screen: write (ask, never clobber), save answers.
 
-Every long step runs in a worker (modals are awaited there); the process itself is a `ProcessRun`.
+Every long step runs in a worker (modals are awaited there). Launch and the run view: run_flow.py.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from textual.message import Message
 
 
 class WriteAndLaunch:
-    """Write the planned files, launch `primus-cli`, stream it, save the answers (needs a WizardScreen)."""
+    """Write the planned files and save the answers (needs a WizardScreen; launching: `LaunchAndRun`)."""
 
     # -- step 6: write --------------------------------------------------------------------------
     @property
@@ -84,96 +83,6 @@ class WriteAndLaunch:
         pane.set_message(outcome.summary(state.root), "success" if ok else "error")
         self.set_state(self.state.with_written(f.display for f in outcome.files), "write")
         return True
-
-    # -- step 6: launch -------------------------------------------------------------------------
-    def action_launch(self) -> None:
-        self._launch_worker(self.launch_pane.dry_run)
-
-    def action_dry_run(self) -> None:
-        self._launch_worker(True)
-
-    @work(exclusive=True, group="launch", exit_on_error=False)
-    async def _launch_worker(self, dry_run: bool) -> None:
-        from primus_tui.tui.screens.confirm import ConfirmScreen
-
-        if self.running:
-            return
-        self.action_goto("launch")  # the run panel is on step 6
-        if not await self.write_files():
-            return
-        mode = "dry-run" if dry_run else "run"
-        self.set_state(self.state.with_launch(mode), "launch.mode")
-        state = self.state
-        pane = self.launch_pane
-        try:
-            argv = self.app.collab.build_command(state, mode)
-        except Exception as exc:  # noqa: BLE001 - shown in place, never a traceback
-            pane.set_message(f"Cannot build the launch command: {error_text(exc)}", "error")
-            return
-        body = " ".join(argv) + f"\n\nin {state.answers.target.primus_root or 'the bundled tree'}"
-        title = "Dry run primus-cli (prints the command and config, trains nothing)?" if dry_run else "Launch primus-cli?"
-        if not await self.app.push_screen_wait(ConfirmScreen(title, body, yes="Launch")):
-            pane.set_message("Not launched.")
-            return
-        self._run_worker(state, mode, argv)
-
-    @work(exclusive=True, group="run", exit_on_error=False)
-    async def _run_worker(self, state: Any, mode: str, argv: list[str]) -> None:
-        import os
-
-        from primus_tui.launch import parse_line
-        from primus_tui.tui.runner import ProcessRun
-
-        pane = self.launch_pane
-        panel = pane.run_panel
-        panel.reset()
-        log_path = self._log_path(state)
-        env = {**os.environ, **dict(self.app.collab.run_env or {})}
-
-        def on_lines(lines: list[str]) -> None:
-            panel.log.feed(lines)
-            steps = [s for s in (parse_line(line) for line in lines if "iteration" in line) if s is not None]
-            if steps:
-                panel.add_steps(steps)
-
-        self.process = run = ProcessRun(argv, cwd=state.root, env=env, log_path=log_path, on_lines=on_lines)
-        self.running = True
-        pane.set_running(True)
-        self.refresh_bindings()
-        panel.set_status("running", f"{mode}: {Path(argv[0]).name} {' '.join(argv[1:3])} …", [f"log: {_shown(log_path, state.root)}"])
-        try:
-            result = await run.run()
-        finally:
-            self.running = False
-            self.process = None
-            pane.set_running(False)
-            self.refresh_bindings()
-        panel.log.flush()
-        self.last_run = result
-        self._show_result(panel, mode, result, state.root)
-        code = result.returncode if result.returncode is not None else 127
-        self.set_state(self.state.with_run_result(mode, code, argv), "run")
-
-    def _show_result(self, panel: Any, mode: str, result: Any, root: Any = None) -> None:
-        where = [f"log saved: {_shown(result.log_path, root)}"] if result.log_path else []
-        if result.error:
-            panel.set_status("failed", f"{mode} did not start: {result.error}", where)
-        elif result.cancelled:
-            panel.set_status("cancelled", f"{mode} cancelled (exit {result.returncode})", where)
-        elif result.returncode == 0:
-            panel.set_status("finished", f"{mode} finished (exit 0), {result.lines:,} log lines", where)
-        else:
-            panel.set_status("failed", f"{mode} failed (exit {result.returncode}); last lines:", [*result.tail[-6:], *where])
-
-    def _log_path(self, state: Any) -> Path:
-        folder = self.app.collab.log_dir or (Path(state.root) / "output" / "primus-tui-logs")
-        stem = Path(state.experiment_file or "run").stem
-        return Path(folder) / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-
-    def action_cancel_run(self) -> None:
-        if self.process is not None:
-            self.process.cancel()
-            self.launch_pane.run_panel.set_status("running", "cancelling: SIGTERM sent to the process group …")
 
     # -- answers --------------------------------------------------------------------------------
     def action_save_answers(self) -> None:

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from primus_tui.steps import STEPS
+from primus_tui.tui.keys import run_keys_help
 
 HELP_TEMPLATE = """\
 [b]primus-tui[/b] turns a Hugging Face model into a Primus/Megatron model YAML and an
@@ -26,18 +27,22 @@ checklist is Primus's own four-step guide; each item ticks itself when really do
   ctrl+x            cancel the running job (stops its whole process group)
   ctrl+s            save the answers file (replay: primus-tui --answers FILE)
   ctrl+z            undo the last edit (the forms show it)
-  ctrl+l            every problem in full; enter goes to its step
+  F4                every problem in full; enter goes to its step
   a / b             step 2: highlight Option A / Option B
   /                 step 2: filter the presets; step 5: filter the resolved keys
   F2                step 3: reset the focused field to its HF value
   escape            close a dialog, cancel a fetch
   ctrl+p            command palette      F1 (or ? outside a text field)   this help
-  ctrl+q            quit
+  ctrl+q            quit (asks first while a run is in progress)
+
+[b]Run view[/b] (step 6)
+{run_keys}
 """
 
 
 _WIDTH = max(len(s.title) for s in STEPS) + 2
-HELP_TEXT = HELP_TEMPLATE.format(steps="\n".join(f"  {s.number} {s.title:<{_WIDTH}}{s.purpose}" for s in STEPS))
+HELP_TEXT = HELP_TEMPLATE.format(steps="\n".join(f"  {s.number} {s.title:<{_WIDTH}}{s.purpose}" for s in STEPS),
+                                 run_keys=run_keys_help())
 
 
 class HelpScreen(ModalScreen[None]):

@@ -23,8 +23,10 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from primus_tui.tui.startup import startup_done
+from primus_tui.tui.keys import run_bindings
 from primus_tui.tui.screens.flows import WriteAndLaunch, error_text
 from primus_tui.tui.screens.problems import ProblemsScreen
+from primus_tui.tui.screens.run_flow import LaunchAndRun
 from primus_tui.steps import CHECK_LABELS, STEPS, step_of
 from primus_tui.steps import step as step_named
 from primus_tui.tui.panes import later_pane_classes
@@ -38,7 +40,7 @@ from primus_tui.tui.widgets.checklist import (
 from primus_tui.tui.widgets.step import Edit, StepPane
 from primus_tui.tui.widgets.step_model import ModelStep
 
-class WizardScreen(WriteAndLaunch, Screen):
+class WizardScreen(WriteAndLaunch, LaunchAndRun, Screen):
     """Hosts the six steps; `step` drives the switcher, the footer's Next/Back and the sidebar."""
 
     BINDINGS = [
@@ -49,15 +51,19 @@ class WizardScreen(WriteAndLaunch, Screen):
         Binding("ctrl+x", "cancel_run", "Cancel run", priority=True),
         Binding("ctrl+s", "save_answers", "Save", priority=True),
         Binding("ctrl+z", "undo", "Undo"),
-        Binding("ctrl+l", "problems", "Problems"),
+        Binding("f4", "problems", "Problems", key_display="F4"),
         Binding("question_mark", "help_unless_typing", "Help", key_display="?"),
         # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
         Binding("f1", "app.help", "Help", key_display="F1"),
         Binding("escape", "cancel_fetch", "Cancel fetch"),
+        Binding("escape", "restore_log", "Restore"),
+        *run_bindings(),
     ]
 
-    # Below 90 columns the sidebar gives way to one status line (`-narrow`, see app.tcss).
+    # Below 90 columns the sidebar gives way to one status line (`-narrow`, see app.tcss); below 30
+    # rows the run view's plots get shorter (`-short`), so some of the log stays in view.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     step: reactive[int] = reactive(0, bindings=True)
 
@@ -76,8 +82,9 @@ class WizardScreen(WriteAndLaunch, Screen):
         self.view = StateView()
         self.fetching = False
         self.running = False
-        self.process = None  # the live ProcessRun
+        self.process = None  # the live GroupRun (launch/runner.py)
         self.last_run = None  # RunResult of the last launch
+        self.last_command: tuple[list[str], Path] | None = None  # argv and tree of the last launch
         self.panes_ready = asyncio.Event()  # all six panes mounted
         self._pending_hf: Any = None  # a model fetched before that
         self._computing = False  # a view worker is running
@@ -256,7 +263,7 @@ class WizardScreen(WriteAndLaunch, Screen):
                 (f"✖ {len(errors)} error{'s' * (len(errors) != 1)}", "$text-error bold" if errors else "$text-muted"),
                 "  ",
                 (f"⚠ {len(warnings)} warning{'s' * (len(warnings) != 1)}", "$text-warning" if warnings else "$text-muted"),
-                ("  ctrl+l: all, in full", "$text-muted"),
+                ("  F4: all, in full", "$text-muted"),
                 "  ",
                 (f"step {step_named(step_of(first.path)).number}: {first}", "$text-error" if errors else "$text-warning"),
             )
@@ -310,6 +317,10 @@ class WizardScreen(WriteAndLaunch, Screen):
             return None if self.running else True  # with errors, the write flow names them
         if action == "cancel_fetch":
             return True if self.fetching else False
+        if action == "restore_log":
+            return self.maximized is not None and not self.fetching
+        if action == "open_experiment":
+            return None if self.running else True
         if action == "help_unless_typing":
             return not isinstance(self.focused, Input)  # in a text field `?` is a character (F1 is help)
         return True

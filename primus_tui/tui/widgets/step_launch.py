@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from primus_tui.launch.command import display_argv
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -56,6 +58,7 @@ class LaunchStep(StepPane):
             yield Checkbox("dry run (--dry-run: print, train nothing)", id="launch-dry-run", compact=True)
             yield Checkbox("single process (--single, no torchrun)", id="launch-single", compact=True)
         yield Static("", id="launch-command", classes="command")
+        yield Static("", id="launch-extra", classes="error-box")
         yield FilePlanView(id="launch-plan")
         yield Static("", id="launch-message")
         yield RunPanel(id="run-panel")
@@ -77,14 +80,35 @@ class LaunchStep(StepPane):
         if view is not None and view.plan is None and view.errors:
             blocked = f"Blocked by {len(view.errors)} problem(s): {view.errors[0]}"
         self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked)
-        command = ""
-        if state.tree is not None and state.experiment_rel is not None:
-            argv = state.command_for("dry-run" if self.dry_run else "run")
-            command = "$ " + " ".join(shlex.quote(a) for a in _relative(argv, state.root))
+        if self._shown_command is None and state.tree is not None and state.experiment_rel is not None:
+            self._show_argv(state.command_for("dry-run" if self.dry_run else "run"), state.root)
+
+    _shown_command: tuple[list[str], Any] | None = None  # what ctrl+e / a launch chose, else None
+
+    def show_command(self, argv: list[str], root: Any) -> None:
+        """The command a launch (or ctrl+e) is about to run, shown until the wizard's own changes."""
+        self._shown_command = (argv, root)
+        self._show_argv(argv, root)
+
+    def _show_argv(self, argv: list[str], root: Any) -> None:
+        command = "$ " + " ".join(shlex.quote(a) for a in display_argv(argv, root))
         self.query_one("#launch-command", Static).update(Content(command))
 
     def on_mount(self) -> None:
         self.run_panel.display = False  # appears with the first launch
+        self.query_one("#launch-extra", Static).display = False
+        self.run_worker(self._check_extra, thread=True, group="extra", exit_on_error=False)
+
+    def _check_extra(self) -> None:
+        from primus_tui.launch.preflight import training_extra_note
+
+        note = training_extra_note()
+        self.app.call_from_thread(self._show_extra, note)
+
+    def _show_extra(self, note: str) -> None:
+        box = self.query_one("#launch-extra", Static)
+        box.update(Content(note))
+        box.display = bool(note)
 
     def set_running(self, running: bool) -> None:
         if running:
@@ -120,14 +144,9 @@ class LaunchStep(StepPane):
             value = event.value
             self.edit("launch.single", lambda s: s.with_launch(single=value))
         elif event.checkbox.id == "launch-dry-run" and self._last is not None:
+            self._shown_command = None
             self.show(*self._last)
 
     @property
     def run_panel(self) -> RunPanel:
         return self.query_one(RunPanel)
-
-
-def _relative(argv: list[str], root: Any) -> list[str]:
-    """Show `./primus-cli` and root-relative paths, as the guide writes the command."""
-    prefix = f"{root}/"
-    return ["./" + a[len(prefix):] if i == 0 and a.startswith(prefix) else a.removeprefix(prefix) for i, a in enumerate(argv)]
