@@ -12,28 +12,7 @@ from pathlib import Path
 
 from primus_tui.wizard.errors import WriteFailed
 from primus_tui.files import sweep, write_temp
-
-
-def _mkdirs(folder: Path, created: list[Path]) -> None:
-    missing: list[Path] = []
-    p = folder
-    while not p.exists():
-        missing.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    for d in reversed(missing):
-        d.mkdir()
-        created.append(d)
-
-
-def _where(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return str(path.relative_to(root))
-        except ValueError:
-            pass
-    return str(path)
+from primus_tui.files.fsops import mkdirs, relative
 
 
 def write_files_atomic(items: list[tuple[Path, str]], root: Path | None = None) -> None:
@@ -47,7 +26,7 @@ def write_files_atomic(items: list[tuple[Path, str]], root: Path | None = None) 
             current = path
             if path.is_dir():
                 raise IsADirectoryError(21, "is a directory")
-            _mkdirs(path.parent, created)
+            mkdirs(path.parent, created)
             sweep(path.parent)
             mode = (path.stat().st_mode & 0o7777) if path.exists() else None  # None: the umask decides
             temps.append((write_temp(path, text.encode("utf-8"), mode), path))
@@ -67,6 +46,6 @@ def write_files_atomic(items: list[tuple[Path, str]], root: Path | None = None) 
             except OSError:
                 pass
         reason = exc.strerror or type(exc).__name__
-        where = _where(current, root) if current is not None else "target"
-        said = f"{', '.join(_where(d, root) for d in done)} already replaced" if done else "nothing was written"
+        where = (relative(current, root) if root else str(current)) if current is not None else "target"
+        said = f"{', '.join(relative(d, root) if root else str(d) for d in done)} already replaced" if done else "nothing was written"
         raise WriteFailed(f"{where}: cannot write ({reason}); {said}") from None

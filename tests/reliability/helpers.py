@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MODEL = Path("primus/configs/models/megatron/tinyllama_1.1B.yaml")
-EXPERIMENT = Path("examples/megatron/configs/MI300X/tinyllama_1.1B-pretrain.yaml")
+from tests.answers_support import TINY_EXP as EXPERIMENT, TINY_MODEL as MODEL
+from tests.fixture_data import REPO_ROOT
 
 
 def popen(*args: object, prelude: str = "") -> subprocess.Popen:

@@ -226,14 +226,18 @@ def test_random_sigkills_during_writes_leave_the_tree_old_or_new(cli, answers, t
     assert any(k.startswith("in the commit phase") for k in seen)
 
 
-def test_a_journal_left_by_a_killed_run_is_rolled_back_by_the_next_run(cli, answers, tree: Path) -> None:
-    new, old = _old_pair(cli, answers, tree)
-    code = ("import os, signal\nimport primus_tui.files.transaction as t\n_x = t.exchange\n"
+def _signal_between_swaps(sig: str) -> str:
+    """A prelude that sends the process `sig` after the model swap, before the experiment's."""
+    return ("import os, signal\nimport primus_tui.files.transaction as t\n_x = t.exchange\n"
             "def x(a, b):\n"
             "    if str(b).endswith('tinyllama_1.1B-pretrain.yaml'):\n"
-            "        os.kill(os.getpid(), signal.SIGKILL)  # between the two swaps\n"
+            f"        os.kill(os.getpid(), signal.{sig})\n"
             "    return _x(a, b)\nt.exchange = x\n")
-    proc = popen("--answers", new, "--force", prelude=code)
+
+
+def test_a_journal_left_by_a_killed_run_is_rolled_back_by_the_next_run(cli, answers, tree: Path) -> None:
+    new, old = _old_pair(cli, answers, tree)
+    proc = popen("--answers", new, "--force", prelude=_signal_between_swaps("SIGKILL"))
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGKILL
     assert (tree / MODEL).read_bytes() != old[str(MODEL)]  # torn: the model file is new, the experiment old
@@ -248,12 +252,7 @@ def test_a_journal_left_by_a_killed_run_is_rolled_back_by_the_next_run(cli, answ
 
 def test_sigterm_between_the_two_swaps_waits_for_the_transaction(cli, answers, tree: Path) -> None:
     new, old = _old_pair(cli, answers, tree)
-    code = ("import os, signal\nimport primus_tui.files.transaction as t\n_x = t.exchange\n"
-            "def x(a, b):\n"
-            "    if str(b).endswith('tinyllama_1.1B-pretrain.yaml'):\n"
-            "        os.kill(os.getpid(), signal.SIGTERM)  # between the two swaps\n"
-            "    return _x(a, b)\nt.exchange = x\n")
-    proc = popen("--answers", new, "--force", prelude=code)
+    proc = popen("--answers", new, "--force", prelude=_signal_between_swaps("SIGTERM"))
     proc.communicate(timeout=120)
     assert proc.returncode == -signal.SIGTERM
     assert all((tree / rel).read_bytes() != old[str(rel)] for rel in (MODEL, EXPERIMENT))  # whole: both new

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 from primus_tui.wizard import WizardState
-from tui_helpers import TINYLLAMA, fetch, focus_input, goto, replace_focused, settle, type_text, wizard
+from tui_helpers import TINYLLAMA, fetch, focus_input, goto, replace_focused, settle, type_into, type_text, wizard
 
 
 async def test_a_new_model_resets_the_name_typed_for_the_old_one(make):
     app = make()
     async with app.run_test(size=(100, 30)) as pilot:
         await fetch(pilot)
-        await goto(pilot, "experiment")
-        await focus_input(pilot, "exp-name")
-        await replace_focused(pilot, "my_tiny")
-        await settle(pilot)
+        await type_into(pilot, "experiment", "exp-name", "my_tiny")
         assert wizard(pilot).state.name == "my_tiny"
         await goto(pilot, "model")
         wizard(pilot).query_one("#model-ref").focus()
@@ -224,10 +221,7 @@ async def test_undo_and_reset_a_field_to_its_hf_value(make):
     app = make()
     async with app.run_test(size=(100, 30)) as pilot:
         await fetch(pilot)
-        await goto(pilot, "arch")
-        await focus_input(pilot, "arch-num_layers")
-        await replace_focused(pilot, "4")
-        await settle(pilot)
+        await type_into(pilot, "arch", "arch-num_layers", "4")
         assert wizard(pilot).state.answers.architecture == {"num_layers": 4}
         await pilot.press("ctrl+z")  # back to before the "4" (the "" of ctrl+u was an edit too)
         await settle(pilot)
@@ -280,3 +274,14 @@ async def test_every_problem_can_be_read_in_full(make):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is wizard(pilot) and wizard(pilot).step == 0
+
+
+async def test_ctrl_e_in_a_text_field_is_end_of_line(make):
+    """Run keys never steal a key the text field binds itself (ctrl+e: end of line there)."""
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_text(pilot, "abc")
+        field = pilot.app.focused
+        await pilot.press("home", "ctrl+e")
+        await pilot.pause()
+        assert app.screen is wizard(pilot) and field.cursor_position == 3

@@ -134,3 +134,11 @@ def fake_command(script: str):
         return [sys.executable, "-c", script]
 
     return build
+
+
+async def type_into(pilot: Pilot, step_id: str, input_id: str, text: str) -> None:
+    """Go to a step, tab to one of its fields, replace its text by `text`, let the verdict land."""
+    await goto(pilot, step_id)
+    await focus_input(pilot, input_id)
+    await replace_focused(pilot, text)
+    await settle(pilot)
