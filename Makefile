@@ -26,18 +26,10 @@ $(VENV)/.tui-installed: $(PY) pyproject.toml
 	@touch $@
 
 # The training extra (torch + megatron-core), what `primus-cli direct` runs. An importable torch
-# (ROCm, CUDA or CPU) is kept and pinned for the install (pip may not replace it); only where no
-# torch imports is the CPU wheel installed, from the CPU index. The app names this target.
-$(VENV)/.train-installed: $(VENV)/.tui-installed
-	@if $(PY) -c "import torch" >/dev/null 2>&1; then \
-	  version=$$($(PY) -c "import torch; print(torch.__version__)"); \
-	  echo "torch $$version is importable: kept (never replaced)"; \
-	  echo "torch==$$version" > $(VENV)/torch-pin.txt; \
-	else \
-	  echo "no importable torch: installing the CPU wheel $(TORCH_CPU) from $(TORCH_INDEX)"; \
-	  $(PIP) install -q --index-url "$(TORCH_INDEX)" "$(TORCH_CPU)" || exit 1; \
-	  $(PY) -c "import torch; print('torch==' + torch.__version__)" 2>/dev/null > $(VENV)/torch-pin.txt || exit 1; \
-	fi
+# (ROCm, CUDA or CPU) is kept and pinned (pip may not replace it); where none imports, a CPU wheel
+# is installed, never a CUDA build (tools/install_torch.py). The app names this target.
+$(VENV)/.train-installed: $(VENV)/.tui-installed tools/install_torch.py
+	$(PY) tools/install_torch.py "$(TORCH_CPU)" "$(TORCH_INDEX)" $(VENV)/torch-pin.txt
 	$(PIP) install -q -c $(VENV)/torch-pin.txt -e ".[train]"
 	@touch $@
 
