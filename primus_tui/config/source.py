@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 
@@ -35,13 +35,12 @@ class Source:
         return {"kind": self.kind, "file": self.file, "line": self.line, "env": list(self.env_vars), "text": str(self)}
 
     def as_kind(self, kind: str) -> "Source":
-        return Source(kind, self.file, self.line, self.env_vars, self.note, self.history)
+        return replace(self, kind=kind)
 
     def over(self, value: object, previous: "Source") -> "Source":
         """This source, having replaced `value` that `previous` set (its history kept)."""
-        earlier = previous.history + ((value, Source(previous.kind, previous.file, previous.line,
-                                                     previous.env_vars, previous.note)),)
-        return Source(self.kind, self.file, self.line, self.env_vars, self.note, earlier)
+        earlier = previous.history + ((value, replace(previous, history=())),)
+        return replace(self, history=earlier)
 
 
 # Public, flat provenance map: dotted key path -> Source (leaves only).

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from primus_tui.config import ConfigError, ConfigTree, resolve_experiment
+from primus_tui.errors import one_line
 from primus_tui.launch.env import probe_gpus, resolve_dist_env
 from primus_tui.launch.errors import LaunchError
 from primus_tui.plan.guard import ALLOW_ENV, GPU_ENV, Verdict, unchecked, verdict_for_experiment
@@ -59,7 +60,7 @@ def check_experiment(config: Path, root: Path | None, overrides: Sequence[str] =
     try:
         module = resolve_experiment(config, ConfigTree.at(root), cli_overrides=list(overrides)).module("pre_trainer")
     except (ConfigError, KeyError) as exc:
-        return unchecked(" ".join(str(exc).split()))
+        return unchecked(one_line(exc))
     return check_values(module.values, env=env, single=single, gpu=gpu, available=available)
 
 

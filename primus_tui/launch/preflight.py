@@ -15,6 +15,7 @@ import os
 
 from primus_tui.config import ConfigError, ConfigTree, resolve_experiment
 from primus_tui.config.cli_overrides import normalize
+from primus_tui.errors import one_line
 from primus_tui.launch.errors import LaunchError
 from primus_tui.megatron.liveness import KeyLiveness, classify, classify_key
 from primus_tui.megatron.registry import Registry, registry_for_root
@@ -62,7 +63,7 @@ def resolve(config: Path, overrides: list[str], primus_root: Path | None) -> Res
     try:
         module = resolve_experiment(config, ConfigTree.at(primus_root), cli_overrides=overrides).module("pre_trainer")
     except ConfigError as exc:
-        raise LaunchError(" ".join(str(exc).split())) from None
+        raise LaunchError(one_line(exc)) from None
     except KeyError:
         raise LaunchError(f"{config}: no pre_trainer module (this launcher runs `train pretrain`)") from None
     if module.framework != "megatron":

@@ -84,7 +84,8 @@ def descendants(root_pid: int) -> list[int]:
     return _children(root_pid, zombies=False)
 
 
-def _signal_all(pids: Sequence[int], sig: int) -> None:
+def signal_all(pids: Sequence[int], sig: int) -> None:
+    """Send `sig` to each pid, skipping those gone already or not ours."""
     for pid in pids:
         try:
             os.kill(pid, sig)
@@ -128,12 +129,12 @@ class ProcessTree:
         self._eof = threading.Event()  # the job's output pipe is closed
 
     def _kill_everything(self) -> None:
-        _signal_all(descendants(os.getpid()), signal.SIGKILL)
+        signal_all(descendants(os.getpid()), signal.SIGKILL)
 
     def _on_signal(self, signum, _frame) -> None:
         if self.received is None:
             self.received = signum
-            _signal_all(descendants(os.getpid()), signum)
+            signal_all(descendants(os.getpid()), signum)
             self._killer = threading.Timer(self.grace, self._kill_everything)
             self._killer.daemon = True
             self._killer.start()
@@ -156,7 +157,7 @@ class ProcessTree:
         self.proc.wait()
         if self._eof.wait(min(self.grace, 5.0)):
             return
-        _signal_all(descendants(os.getpid()), signal.SIGTERM)
+        signal_all(descendants(os.getpid()), signal.SIGTERM)
         if not self._eof.wait(self.grace):
             self._kill_everything()
 
@@ -188,9 +189,9 @@ class ProcessTree:
     def _cleanup(self) -> None:
         """Nothing may outlive the launcher: TERM stragglers, then KILL after a short grace."""
         if self.proc is not None and self.proc.poll() is None:
-            _signal_all([self.proc.pid], signal.SIGTERM)
+            signal_all([self.proc.pid], signal.SIGTERM)
         if descendants(os.getpid()):
-            _signal_all(descendants(os.getpid()), signal.SIGTERM)
+            signal_all(descendants(os.getpid()), signal.SIGTERM)
             waiter = threading.Event()
             for _ in range(int(max(self.grace, 1.0) * 10)):
                 if not descendants(os.getpid()):

@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from primus_tui.launch.logparse import split_lines
-from primus_tui.launch.process import child_setup, descendants
+from primus_tui.launch.process import SIGNAL_EXIT, child_setup, descendants, signal_all
 
 READ_SIZE = 1024 * 1024
 PIPE_SIZE = 1024 * 1024  # F_SETPIPE_SZ: a flooding child fills 1 MiB between our reads, not 64 KiB
 F_SETPIPE_SZ = 1031  # Linux fcntl
 TERM_GRACE_S = 5.0
 TAIL_LINES = 12
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
 @dataclass
@@ -202,11 +201,7 @@ class GroupRun:
             os.killpg(self.proc.pid, sig)  # start_new_session: pgid == pid
         except (ProcessLookupError, PermissionError):
             pass
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
+        signal_all(pids, sig)
 
 
 def _enlarge_pipe(fd: int) -> None:

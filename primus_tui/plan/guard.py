@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from primus_tui.errors import one_line
 from primus_tui.megatron.registry import load_registry
 from primus_tui.plan.errors import PlanError
 from primus_tui.plan.gpus import GIB, GPU, cpu, gpu_kind
@@ -171,7 +172,7 @@ def verdict_for_experiment(values: Mapping[str, Any], *, ranks: int = 1, gpu: st
         args = megatron_args(values, registry or load_registry())
         _validate_args(args)
     except (UnsupportedConfig, PlanError, KeyError, TypeError, ValueError) as exc:
-        return unchecked(" ".join(str(exc).split()))
+        return unchecked(one_line(exc))
     bound = False
     if not args.get("vocab_size") and str(args.get("tokenizer_type")) not in TOKENIZER_VOCAB:
         try:

@@ -16,6 +16,7 @@ import traceback
 import warnings
 from pathlib import Path
 
+from primus_tui.errors import one_line
 from primus_tui.trainer.config_env import apply_config_env
 from primus_tui.trainer.errors import INSTALL_HINT, MissingDependency, TrainerError, UnsupportedConfig
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
         pretrain(exp, overrides)
     except TrainerError as exc:
-        code, message = exc.exit_code, " ".join(str(exc).split())
+        code, message = exc.exit_code, one_line(exc)
         if _is_reporting_rank():
             print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         from primus_tui.config import ConfigError
 
         if isinstance(exc, ConfigError):
-            code, message = 2, " ".join(str(exc).split())
+            code, message = 2, one_line(exc)
             if _is_reporting_rank():
                 print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from primus_tui.errors import one_line
 from primus_tui.megatron.liveness import classify_key
 from primus_tui.wizard.problems import Problem, did_you_mean
 from primus_tui.wizard.rules import OVERRIDE_RULES, PARALLEL_KEYS
@@ -87,7 +88,7 @@ def _check_base(s: "WizardState", out: list[Problem]) -> None:
             out.append(Problem("base", f"preset {base!r} not found in {tree.display(folder)}/"
                                + did_you_mean(base, _names(folder))))
         else:
-            out.append(Problem("base", " ".join(str(error).split())))
+            out.append(Problem("base", one_line(error)))
 
 
 def _reference(s: "WizardState", key: str) -> tuple[bool, object]:

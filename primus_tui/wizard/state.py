@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from primus_tui.config import ConfigError, ConfigTree
+from primus_tui.errors import one_line
 from primus_tui.wizard import schema
 from primus_tui.wizard.answersfile import render_answers
 from primus_tui.wizard.errors import WizardError
@@ -90,7 +91,7 @@ class WizardState:
         try:
             cfg = (fetch or _default_fetch)(model.ref, model.commit or model.revision)
         except (HFError, ConfigError, WizardError) as exc:
-            return replace(self, hf=None, fetch_problem=Problem("model.commit" if model.commit else where, _one_line(exc),
+            return replace(self, hf=None, fetch_problem=Problem("model.commit" if model.commit else where, one_line(exc),
                                                            source="hf"))
         if model.commit:
             if getattr(cfg, "commit_sha", model.commit) != model.commit:
@@ -205,7 +206,7 @@ class WizardState:
         try:
             tree = ConfigTree.at(root)
         except ConfigError as exc:
-            return None, Problem(where, _one_line(exc), source="tree")
+            return None, Problem(where, one_line(exc), source="tree")
         for kind in ("models", "modules"):
             folder = tree.preset_dir(kind, self.answers.experiment.framework)
             if not folder.is_dir():
@@ -234,7 +235,7 @@ class WizardState:
             where = "model.repo" if self.answers.model.repo else "model.path"
             if "--accept-divergence" in str(exc) and "not a divergence of this model" in str(exc):
                 where = "accept_divergences"
-            return None, Problem(where, _one_line(exc), source="hf")
+            return None, Problem(where, one_line(exc), source="hf")
 
     @cached_property
     def _registry(self):
@@ -245,7 +246,7 @@ class WizardState:
         try:
             return registry_for_root(self.root), None
         except RegistryError as exc:
-            return None, Problem("target.primus_root", _one_line(exc), source="tree")
+            return None, Problem("target.primus_root", one_line(exc), source="tree")
 
     @property
     def registry(self):
@@ -257,9 +258,10 @@ class WizardState:
         """`primus_tui.hf.ModelMapping` of the fetched config (None before a model is fetched)."""
         return self._mapping[0]
 
-    @property
+    @cached_property
     def name(self) -> str | None:
-        """The new preset's name: the answer, or one derived from the model reference."""
+        """The new preset's name: the answer, or one derived from the model reference (once per
+        state: deriving it looks at the tree's presets)."""
         if self.answers.name:
             return self.answers.name
         ref = self.answers.model.ref
@@ -509,7 +511,4 @@ class WizardState:
         """A complete answers file: replaying it writes the same bytes."""
         return render_answers(self.complete_answers())
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.validation import Validator
@@ -110,9 +111,14 @@ class FieldRow(Vertical):
                 self.query_one(".fr-source", Label).update(source)
 
     @staticmethod
+    def of(widget: Widget | None) -> "FieldRow | None":
+        """The row `widget` (an input, usually) sits in; None if it is not in one."""
+        return next((a for a in widget.ancestors if isinstance(a, FieldRow)), None) if widget is not None else None
+
+    @staticmethod
     def take_change(event: Input.Changed) -> "FieldRow | None":
         """The row an input change belongs to, with its own validation shown; None if not a row's."""
-        row = next((a for a in event.input.ancestors if isinstance(a, FieldRow)), None)
+        row = FieldRow.of(event.input)
         if row is None:
             return None
         event.stop()

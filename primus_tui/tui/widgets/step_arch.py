@@ -208,16 +208,17 @@ class ArchStep(StepPane):
 
     def fill(self, state: Any) -> None:
         """Show the state's values in the rows (undo, an answers file): typed text follows the state."""
-        if state.mapping is None or list(state.fields()) != self._keys:
+        fields = state.fields() if state.mapping is not None else {}
+        if not fields or list(fields) != self._keys:
             return
         for row in self.query(FieldRow):
-            text = scalar_yaml(state.fields()[row.key])
+            text = scalar_yaml(fields[row.key])
             self._known_text[row.key] = text
             row.set_value(text)
 
     def action_reset_field(self) -> None:
         """The focused field back to its HF value (the answer is dropped; the core decides the value)."""
-        row = next((a for a in (self.screen.focused.ancestors if self.screen.focused else ()) if isinstance(a, FieldRow)), None)
+        row = FieldRow.of(self.screen.focused)
         if row is None:
             return
         key = row.key

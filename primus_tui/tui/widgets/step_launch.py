@@ -16,6 +16,7 @@ from textual.widgets import Button, Checkbox, Static
 from primus_tui.tui.widgets.file_plan import FilePlanView
 from primus_tui.tui.widgets.run_panel import RunPanel
 from primus_tui.tui.widgets.step import StepPane
+from primus_tui.tui.widgets.tickbox import TickBox
 
 
 class LaunchStep(StepPane):
@@ -55,8 +56,8 @@ class LaunchStep(StepPane):
             yield Button("Launch ^r", id="btn-launch", compact=True, variant="success")
             yield Button("Cancel run ^x", id="btn-cancel", compact=True, variant="error", disabled=True)
         with Vertical(id="launch-options"):
-            yield Checkbox("dry run (--dry-run: print, train nothing)", id="launch-dry-run", compact=True)
-            yield Checkbox("single process (--single, no torchrun)", id="launch-single", compact=True)
+            yield TickBox("dry run (--dry-run: print, train nothing)", id="launch-dry-run", compact=True)
+            yield TickBox("single process (--single, no torchrun)", id="launch-single", compact=True)
         yield Static("", id="launch-command", classes="command")
         yield Static("", id="launch-extra", classes="error-box")
         yield FilePlanView(id="launch-plan")
