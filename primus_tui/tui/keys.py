@@ -5,10 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
-from textual.widgets import Input
-
-# Every key Textual's Input binds (cursor moves, deletes, clipboard): a run key must not steal them.
-INPUT_KEYS = frozenset(k.strip() for b in Input.BINDINGS for k in (b.key if isinstance(b, Binding) else b[0]).split(","))
 
 
 @dataclass(frozen=True)
@@ -27,10 +23,10 @@ class RunKey:
         return self.palette or self.label
 
     def binding(self) -> Binding:
-        """Priority (works from any field), except for a key a text field uses itself: ctrl+e is
-        "end of line" in an Input, so there the field keeps it and the run key works elsewhere."""
-        return Binding(self.key, self.action, self.label, show=self.show,
-                       priority=not (set(self.key.split(",")) & INPUT_KEYS))
+        """Priority: a run key works from any field. ctrl+e is a text field's end-of-line too; the
+        run key wins there (End still moves to the end), so ctrl+e reaches the experiments from the
+        first screen, whose model field has the focus."""
+        return Binding(self.key, self.action, self.label, show=self.show, priority=True)
 
     @property
     def shown_key(self) -> str:

@@ -275,13 +275,3 @@ async def test_every_problem_can_be_read_in_full(make):
         await pilot.pause()
         assert app.screen is wizard(pilot) and wizard(pilot).step == 0
 
-
-async def test_ctrl_e_in_a_text_field_is_end_of_line(make):
-    """Run keys never steal a key the text field binds itself (ctrl+e: end of line there)."""
-    app = make()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await type_text(pilot, "abc")
-        field = pilot.app.focused
-        await pilot.press("home", "ctrl+e")
-        await pilot.pause()
-        assert app.screen is wizard(pilot) and field.cursor_position == 3

@@ -50,8 +50,8 @@ class WizardScreen(WriteAndLaunch, LaunchAndRun, Screen):
         Binding("ctrl+r", "launch", "Launch", priority=True),
         Binding("ctrl+x", "cancel_run", "Cancel run", priority=True),
         Binding("ctrl+s", "save_answers", "Save", priority=True),
-        Binding("ctrl+z", "undo", "Undo"),
-        Binding("f4", "problems", "Problems", key_display="F4"),
+        Binding("ctrl+z", "undo", "Undo", show=False),  # help and the palette list it; the footer is full at 80 columns
+        Binding("f4", "problems", "Problems", key_display="F4", show=False),  # the status line names it
         Binding("question_mark", "help_unless_typing", "Help", key_display="?"),
         # Same action: the footer shows one of the two, F1 while a text field would take the `?`.
         Binding("f1", "app.help", "Help", key_display="F1"),
