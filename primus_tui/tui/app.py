@@ -6,6 +6,8 @@ use fixtures. Importing this module must stay light: no torch, no megatron, no h
 
 from __future__ import annotations
 
+import asyncio
+
 from primus_tui.tui.startup import startup_done  # first: pauses the cyclic GC until the first frame
 
 from collections.abc import Callable, Mapping
@@ -84,7 +86,9 @@ class PrimusWizardApp(App[int]):
             yes="Stop and quit", no="Keep running", danger=True))
         if ok:
             if screen.process is not None:
-                screen.process.cancel()
+                # Wait for the group to end (SIGTERM, SIGKILL after the grace): nothing outlives the app.
+                self.notify("Stopping the run …", timeout=10)
+                await asyncio.to_thread(screen.process.stop)
             self.exit()
 
     def action_help(self) -> None:
