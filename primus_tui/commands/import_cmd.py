@@ -14,6 +14,7 @@ import re
 import sys
 
 from primus_tui.hf.errors import HFError
+from primus_tui.wizard.schema import MAX_NAME
 
 
 class OverwriteRefused(HFError):
@@ -55,6 +56,8 @@ def check_name(name: str) -> str:
     name = name.removesuffix(".yaml").removesuffix(".yml")
     if not _NAME.fullmatch(name):
         raise HFError(f"--name {name!r}: use letters, digits, '.', '_' and '-' only (no folders)")
+    if len(name) > MAX_NAME:
+        raise HFError(f"--name is {len(name)} characters long; at most {MAX_NAME} (file names stop at 255 bytes)")
     return name
 
 

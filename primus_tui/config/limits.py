@@ -7,6 +7,8 @@ callers add the file name and turn it into their package's one-line error.
 
 from __future__ import annotations
 
+import sys
+
 import os
 import stat
 from pathlib import Path
@@ -107,6 +109,11 @@ def load_bounded(loader_cls, text: str, prepare=None):
         check_node(node)
         if prepare is not None:
             prepare(loader)
-        return loader.construct_document(node) if node is not None else None
+        try:
+            return loader.construct_document(node) if node is not None else None
+        except ValueError as exc:  # int("9" * 5000): Python's int-from-string digit limit
+            if "digits" not in str(exc):
+                raise
+            raise LimitExceeded(f"an integer with more than {sys.get_int_max_str_digits()} digits") from None
     finally:
         loader.dispose()

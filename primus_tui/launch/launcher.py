@@ -132,6 +132,8 @@ def _summary(request: LaunchRequest, plan: Plan, resolved: Resolved, memory: Ver
         lines.append(f"  memory        : {memory.message}")
     if plan.log_file is not None:
         lines.append(f"  log file      : {plan.log_file}")
+    for path in request.direct.env_files:  # said outright: the dry run did run these
+        lines.append(f"  env file      : {path} was sourced (bash) to show its variables; it ran, even in a dry run")
     if plan.shown_env:
         lines.append("  environment   :")
         width = max(len(k) for k in plan.shown_env)
@@ -148,7 +150,8 @@ def _dry_run(request: LaunchRequest, plan: Plan, resolved: Resolved, memory: Ver
     print("  resolved config (modules.pre_trainer):")
     for line in render_yaml(resolved.values).splitlines():
         print(f"    {line}")
-    print("---------------- end of dry run: nothing was executed ----------------")
+    ran = " except the env files above" if request.direct.env_files else ""
+    print(f"---------------- end of dry run: nothing was launched{ran} ----------------")
     return 0
 
 

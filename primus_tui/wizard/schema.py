@@ -265,6 +265,7 @@ def type_problem(path: str, value: object, kinds: tuple[str, ...]) -> Problem | 
 _SHA = re.compile(r"[0-9a-f]{40}")
 _SECRET = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|ACCESS_KEY|CREDENTIAL", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+MAX_NAME = 200  # names are ASCII; `<name>-pretrain.yaml` must fit NAME_MAX (255 bytes)
 
 
 def name_problem(path: str, name: str, what: str) -> Problem | None:
@@ -275,6 +276,9 @@ def name_problem(path: str, name: str, what: str) -> Problem | None:
         return Problem(path, f"{what} {name!r} must not contain '..'")
     if not _SAFE_NAME.fullmatch(name):
         return Problem(path, f"{what} {name!r} may only use letters, digits, '.', '_', '+' and '-' (not first)")
+    if len(name) > MAX_NAME:
+        return Problem(path, f"{what} is {len(name)} characters long; at most {MAX_NAME} (a file name, with its "
+                             "'-pretrain.yaml', stops at 255 bytes)")
     return None
 
 

@@ -59,6 +59,9 @@ def test_dry_run_shows_env_file_variables_and_key_value_wins(cli, tmp_path):
     assert f"    FROM_FILE        = 1   (--env {path})" in out
     assert f"    USES_INLINE      = seen   (--env {path})" in out
     assert "    WINNER           = cli   (--env)" in out
+    # the dry run says outright that it ran the env file (it is trusted like a Makefile: docs/GUARANTEES.md)
+    assert f"  env file      : {path} was sourced (bash) to show its variables; it ran, even in a dry run" in out
+    assert out[-1] == "---------------- end of dry run: nothing was launched except the env files above ----------------"
 
 
 def test_slurm_passes_env_files_absolute_and_silent(cli, tmp_path):
