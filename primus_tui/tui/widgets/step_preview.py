@@ -6,6 +6,7 @@ chain, the difference from the base preset, and the exact YAML of both files.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,8 @@ class PreviewStep(StepPane):
                 )
             history = tuple(f"{scalar_yaml(v)} ({_short(str(s))})" for v, s in src.history) if src else ()
             rows.append(KeyRow(key, scalar_yaml(value), _short(str(src)) if src else "", shadow is not None, note,
-                               dead=top in dead, full_source=str(src) if src else "", history=history))
+                               dead=top in dead, full_source=_in_tree(src, state.root) if src else "",
+                               history=history))
         self.query_one(ResolvedTable).set_rows(rows)
         self._show_chain(state, res)
         self._show_diff(state, diff)
@@ -165,6 +167,14 @@ def _dead_note(live: Any) -> str:
     """Short enough to read in the source column: `inert -> layernorm_epsilon: <why>`."""
     better = f" -> {live.suggestion}" if live.suggestion else ""
     return f"dead: {live.status}{better}: {live.reason}"
+
+
+def _in_tree(source: Any, root: Path | None) -> str:
+    """`source` with its file relative to the Primus root (the same text wherever the app runs)."""
+    if root is None or not getattr(source, "file", None):
+        return str(source)
+    path = Path(source.file).resolve()
+    return str(replace(source, file=str(path.relative_to(root)) if path.is_relative_to(root) else source.file))
 
 
 def _short(source: str) -> str:
