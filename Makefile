@@ -49,8 +49,10 @@ compile:
 run: deps-tui compile
 	$(VENV)/bin/primus-tui $(ARGS)
 
+# Test files run on TEST_WORKERS processes (pytest-xdist; a file's tests stay on one worker).
+TEST_WORKERS ?= 2
 test: deps-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: deps-test compile
 	$(PY) benchmarks/run.py

@@ -73,3 +73,17 @@ def primus_tree_copy(tmp_path: Path) -> Path:
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets its own $TMPDIR: tests assert that nothing of ours is
+    left in $TMPDIR, which another worker's run would otherwise break."""
+    import tempfile
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        own = Path(tempfile.gettempdir()) / f"primus-tui-tests-{os.getpid()}-{worker}"
+        own.mkdir(parents=True, exist_ok=True)
+        os.environ["TMPDIR"] = str(own)
+        tempfile.tempdir = None  # re-read $TMPDIR
+        config.add_cleanup(lambda: shutil.rmtree(own, ignore_errors=True))
