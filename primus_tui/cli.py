@@ -65,18 +65,37 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("primus-tui: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError as exc:
+        if _stdout_reader_gone():  # `primus-tui resolve ... | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return 0
+        return _internal_error(exc)  # a pipe of our own (a helper process) broke: never a silent 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         # Read the registry now: core packages register their error types when first imported.
         if isinstance(exc, errors.UserError):
             print(f"primus-tui: error: {errors.one_line(exc)}", file=sys.stderr)
             return getattr(exc, "exit_code", 2)
-        if os.environ.get("PRIMUS_TUI_DEBUG"):
-            raise
-        print(
-            f"primus-tui: internal error: {type(exc).__name__}: {errors.one_line(exc)} "
-            "(PRIMUS_TUI_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
-        return 70
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    from primus_tui import errors
+
+    if os.environ.get("PRIMUS_TUI_DEBUG"):
+        raise exc
+    print(f"primus-tui: internal error: {type(exc).__name__}: {errors.one_line(exc)} "
+          "(PRIMUS_TUI_DEBUG=1 for a traceback)", file=sys.stderr)
+    return 70
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed (POLLERR on the write end)."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a file (captured in-process)
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLERR)
+    return any(events & select.POLLERR for _, events in poller.poll(0))

@@ -97,10 +97,11 @@ def _zombie_children() -> list[int]:
     return _children(os.getpid(), zombies=True)
 
 
-def _reap_orphans(keep: int) -> None:
-    """Collect exited orphans re-parented to us (subreaper), never the main child (Popen owns it)."""
+def _reap_orphans(keep: frozenset[int]) -> None:
+    """Collect exited orphans re-parented to us (subreaper), never `keep`: the main child (Popen owns
+    it) and the host's own children (their owners wait for them)."""
     for pid in _zombie_children():
-        if pid != keep:
+        if pid not in keep:
             try:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
@@ -127,14 +128,20 @@ class ProcessTree:
         self.received: int | None = None
         self._killer: threading.Timer | None = None
         self._eof = threading.Event()  # the job's output pipe is closed
+        self._before: frozenset[int] = frozenset()  # the host's own children (and theirs) before the job
+
+    def _job(self) -> list[int]:
+        """Our descendants that belong to the job: its tree plus orphans re-parented to us (subreaper),
+        never processes the host had already started (a test runner's or library's helpers)."""
+        return [pid for pid in descendants(os.getpid()) if pid not in self._before]
 
     def _kill_everything(self) -> None:
-        signal_all(descendants(os.getpid()), signal.SIGKILL)
+        signal_all(self._job(), signal.SIGKILL)
 
     def _on_signal(self, signum, _frame) -> None:
         if self.received is None:
             self.received = signum
-            signal_all(descendants(os.getpid()), signum)
+            signal_all(self._job(), signum)
             self._killer = threading.Timer(self.grace, self._kill_everything)
             self._killer.daemon = True
             self._killer.start()
@@ -157,12 +164,13 @@ class ProcessTree:
         self.proc.wait()
         if self._eof.wait(min(self.grace, 5.0)):
             return
-        signal_all(descendants(os.getpid()), signal.SIGTERM)
+        signal_all(self._job(), signal.SIGTERM)
         if not self._eof.wait(self.grace):
             self._kill_everything()
 
     def run(self) -> RunResult:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        self._before = frozenset(descendants(os.getpid()))
         previous = {sig: signal.signal(sig, self._on_signal) for sig in SIGNAL_EXIT}
         try:
             self.proc = subprocess.Popen(
@@ -190,11 +198,11 @@ class ProcessTree:
         """Nothing may outlive the launcher: TERM stragglers, then KILL after a short grace."""
         if self.proc is not None and self.proc.poll() is None:
             signal_all([self.proc.pid], signal.SIGTERM)
-        if descendants(os.getpid()):
-            signal_all(descendants(os.getpid()), signal.SIGTERM)
+        if self._job():
+            signal_all(self._job(), signal.SIGTERM)
             waiter = threading.Event()
             for _ in range(int(max(self.grace, 1.0) * 10)):
-                if not descendants(os.getpid()):
+                if not self._job():
                     break
                 waiter.wait(0.1)
             self._kill_everything()
@@ -206,4 +214,4 @@ class ProcessTree:
                 self.proc.wait()
         if self._killer is not None:
             self._killer.cancel()
-        _reap_orphans(keep=self.proc.pid if self.proc else -1)
+        _reap_orphans(keep=self._before | {self.proc.pid if self.proc else -1})

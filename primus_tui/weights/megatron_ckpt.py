@@ -94,11 +94,27 @@ def _without_psutil() -> None:
         filesystem_async._process_memory = lambda: 0
 
 
+def _live_results_queue() -> None:
+    """megatron-core keeps one results queue, served by a Manager process, for the life of the
+    process; if that process died (stopped by anyone), every later save fails with BrokenPipeError.
+    A dead one is dropped, so the next save starts a new Manager."""
+    from megatron.core.dist_checkpointing.strategies import filesystem_async
+
+    queue = getattr(filesystem_async, "_results_queue", None)
+    if queue is None:
+        return
+    try:
+        queue.qsize()
+    except (OSError, EOFError):
+        filesystem_async._results_queue = None
+
+
 def save(sharded_model: dict, folder: Path, common: dict[str, Any]) -> None:
     """dist_checkpointing.save of {'model': ..., **common} into `folder` (created, must be empty)."""
     from megatron.core import dist_checkpointing
 
     _without_psutil()
+    _live_results_queue()
     folder.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

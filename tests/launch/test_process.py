@@ -76,3 +76,22 @@ def test_workers_orphaned_by_a_dead_parent_are_stopped(tmp_path):
     out, _ = proc.communicate(timeout=30)
     assert "RESULT 1 None" in out
     assert not [p for p in pids if alive(p)]
+
+
+def test_the_hosts_own_children_are_not_part_of_the_job(tmp_path):
+    """A host process (a test runner, the TUI, a library's helper server such as megatron-core's
+    checkpoint-writer Manager) already has children: stopping the job must leave them alone, while
+    the job's orphans are still stopped."""
+    from primus_tui.launch.process import ProcessTree
+
+    helper = subprocess.Popen(["sleep", "60"])
+    try:
+        pidfile = tmp_path / "pids"
+        result = ProcessTree([sys.executable, str(HERE / "fake_torchrun.py"), str(pidfile), "orphan"],
+                             {"PATH": "/usr/bin:/bin"}, grace=1.0, out=open(os.devnull, "wb")).run()
+        assert result.returncode == 1
+        assert not [p for p in map(int, pidfile.read_text().split()) if alive(p)]
+        assert helper.poll() is None, "the host's own child was stopped with the job"
+    finally:
+        helper.kill()
+        helper.wait()

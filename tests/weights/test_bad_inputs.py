@@ -159,3 +159,21 @@ def test_loading_another_models_checkpoint_names_the_tensor(runtime, workdir: Pa
     # the distributed checkpoint's own key: megatron-core stacks the layers of a uniform block (axis 0)
     assert "tensor decoder.layers.mlp.linear_fc1.weight: checkpoint has shape (2, 192, 64), the model wants " \
            "(2, 256, 64)" in message, message
+
+
+def test_a_dead_checkpoint_writer_manager_does_not_break_the_next_conversion(runtime, workdir: Path) -> None:
+    """megatron-core caches a Manager-served results queue per process; when something stopped that
+    Manager (a process-tree cleanup did), every later save raised BrokenPipeError, which the CLI
+    reported as success with no output."""
+    import os
+    import signal
+
+    from megatron.core.dist_checkpointing.strategies import filesystem_async
+
+    _, folder = llama(workdir)
+    wh.convert(folder, "w_first", workdir / "ck_first")
+    manager = filesystem_async._results_queue._manager._process
+    os.kill(manager.pid, signal.SIGKILL)
+    manager.join(10)
+    wh.convert(folder, "w_second", workdir / "ck_second")
+    assert (workdir / "ck_second" / "release" / "metadata.json").is_file()
