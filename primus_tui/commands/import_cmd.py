@@ -14,6 +14,7 @@ import re
 import sys
 
 from primus_tui.hf.errors import HFError
+from primus_tui.wizard import schema
 from primus_tui.wizard.schema import MAX_NAME
 
 
@@ -46,10 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_name(cfg) -> str:
-    """`TinyLlama/TinyLlama-1.1B-Chat-v1.0` -> `tinyllama-1.1b-chat-v1.0` (a safe file stem)."""
-    stem = (cfg.repo_id or cfg.path.parent.name).split("/")[-1]
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-").lower()
-    return stem or "model"
+    """The wizard's rule (`wizard.schema.default_name`): one name for one model, whichever way in."""
+    return schema.default_name(cfg.repo_id or str(cfg.path))
 
 
 def check_name(name: str) -> str:

@@ -24,14 +24,14 @@ def check_state(s: "WizardState") -> list[Problem]:
     elif not s.answers.model.ref and not any(p.path.startswith("model") for p in out):
         out.append(Problem("model", "no model chosen: give model.repo (an HF repo id such as "
                                     "TinyLlama/TinyLlama-1.1B-Chat-v1.0) or model.path (a local folder)"))
-    tree, tree_problem = s._tree
-    if tree_problem is not None:
-        out.append(tree_problem)
-    elif s._registry[1] is not None:
-        out.append(s._registry[1])
-    mapping, mapping_problem = s._mapping
-    if mapping_problem is not None:
-        out.append(mapping_problem)
+    ctx = s.context
+    tree, mapping = ctx.tree, ctx.mapping
+    if ctx.tree_problem is not None:
+        out.append(ctx.tree_problem)
+    elif ctx.registry_problem is not None:
+        out.append(ctx.registry_problem)
+    if ctx.mapping_problem is not None:
+        out.append(ctx.mapping_problem)
     if mapping is not None:
         for key, reason in mapping.unsupported:
             out.append(Problem("model", f"unsupported HF feature {key}: {reason}"))
@@ -41,18 +41,17 @@ def check_state(s: "WizardState") -> list[Problem]:
         return _unique(out)
 
     _check_base(s, out)
-    module_preset, module_error = s._module_preset
-    if module_error is not None:
+    if ctx.module_error is not None:
         out.append(Problem("experiment.config", f"module preset {s.answers.experiment.config!r} not found"
                            + did_you_mean(s.answers.experiment.config, _names(tree.preset_dir("modules")))))
-    if module_preset is not None and s._base_preset[0] is not None:
+    if ctx.module_preset is not None and ctx.base_preset is not None:
         for key, value in s.answers.architecture.items():
             _check_key(s, "architecture", key, value, out)
         for key, value in s.answers.experiment.overrides.items():
             _check_key(s, "experiment.overrides", key, value, out)
     _check_training(s, out)
     typed = not any(p.severity == "error" and p.path.startswith(("architecture", "experiment.overrides")) for p in out)
-    if mapping is not None and s._base_preset[0] is not None and typed:
+    if mapping is not None and ctx.base_preset is not None and typed:
         _check_fields(s, out)
     return _unique(out)
 
@@ -81,7 +80,7 @@ def _check_base(s: "WizardState", out: list[Problem]) -> None:
     if s.name and base == f"{s.name}.yaml":
         out.append(Problem("base", f"{base!r} is the preset being written; it cannot extend itself"))
         return
-    loaded, error = s._base_preset
+    error = s.context.base_error
     if error is not None:
         folder = tree.preset_dir("models", s.answers.experiment.framework)
         if "not found" in str(error):

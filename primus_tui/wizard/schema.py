@@ -298,6 +298,18 @@ def default_name(ref: str) -> str:
 
 # ---- parsing ----------------------------------------------------------------------------------
 
+def with_answer(answers: Answers, path: str, value: object) -> tuple[Answers, list[Problem]]:
+    """The answers with one dotted path set (what `--set` does), re-checked like a file."""
+    data = answers.to_dict()
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        node = node.setdefault(part, {}) if not isinstance(child, dict) else child
+    node[parts[-1]] = value
+    return parse_answers(data)
+
+
 def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, list[Problem]]:
     """Check shape and types of loaded YAML; return the answers (defaults where a value was bad) and
     every problem found. Relative `model.path` / `target.primus_root` are taken from `base_dir`."""

@@ -203,3 +203,15 @@ def test_schema_command_prints_the_json_schema(capsys) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "primus-tui answers" and "experiment" in schema["properties"]
+
+
+def test_import_names_a_model_as_the_wizard_does() -> None:
+    """`primus-tui import` without --name and the wizard derive one name (they used to differ: - vs _)."""
+    from types import SimpleNamespace
+
+    from primus_tui.commands.import_cmd import default_name as import_name
+
+    repo = SimpleNamespace(repo_id="TinyLlama/TinyLlama-1.1B-Chat-v1.0", path=None)
+    local = SimpleNamespace(repo_id=None, path=Path("/models/My Model/config.json"))
+    assert import_name(repo) == default_name(repo.repo_id) == "tinyllama_1.1b_chat_v1.0"
+    assert import_name(local) == "my_model"
