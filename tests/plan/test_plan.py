@@ -78,17 +78,25 @@ def test_rule_rejects_breaking_layout(rule_id: str) -> None:
     assert rule.ok(fixed, Context(ctx.shape, 1, Batch(4096, 64), ctx.gpu))
 
 
+VENDORED = Path(__file__).resolve().parents[1] / "fixtures" / "megatron" / "theoretical_memory_usage.py"
+
+
 def _megatron_memory_module():
-    if not MIRROR.is_dir():
-        pytest.skip(f"Megatron-LM mirror not at {MIRROR}: cannot load theoretical_memory_usage.py")
-    text = subprocess.run(["git", f"--git-dir={MIRROR}", "show", f"{PIN}:megatron/training/theoretical_memory_usage.py"],
-                          capture_output=True, text=True)
-    if text.returncode:
-        pytest.skip(f"pinned commit {PIN[:8]} not in the mirror")
+    """Megatron-LM's own memory formula at Primus's pin (the vendored copy; see its README)."""
     module = types.ModuleType("theoretical_memory_usage")
-    source = text.stdout.replace("from .utils import is_hybrid_model, print_rank_0", "print_rank_0 = print")
+    source = VENDORED.read_text().replace("from .utils import is_hybrid_model, print_rank_0", "print_rank_0 = print")
     exec(compile(source, "theoretical_memory_usage.py", "exec"), module.__dict__)  # noqa: S102 - Megatron's own code
     return module
+
+
+def test_the_vendored_memory_formula_is_the_pinned_file() -> None:
+    if not MIRROR.is_dir():
+        pytest.skip(f"Megatron-LM mirror not at {MIRROR}")
+    pinned = subprocess.run(["git", f"--git-dir={MIRROR}", "show", f"{PIN}:megatron/training/theoretical_memory_usage.py"],
+                            capture_output=True)
+    if pinned.returncode:
+        pytest.skip(f"pinned commit {PIN[:8]} not in the mirror")
+    assert VENDORED.read_bytes() == pinned.stdout
 
 
 MODELS = ["TinyLlama--TinyLlama-1.1B-Chat-v1.0", LLAMA8, "meta-llama--Llama-3.1-70B-Instruct", MIXTRAL,
