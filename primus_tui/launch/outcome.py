@@ -12,7 +12,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from primus_tui.launch.process import SIGNAL_EXIT, RunResult
+from primus_tui.launch.process import SIGNAL_EXIT
+from primus_tui.launch.result import RunResult
 
 OK, MISSING_DEPENDENCY, INVALID, RUNTIME = 0, 1, 2, 3
 

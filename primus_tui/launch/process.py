@@ -19,8 +19,9 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import BinaryIO
+
+from primus_tui.launch.result import RunResult
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -108,12 +109,6 @@ def _reap_orphans(keep: frozenset[int]) -> None:
                 pass
 
 
-@dataclass
-class RunResult:
-    returncode: int
-    signal: int | None = None  # SIGINT/SIGTERM the launcher received, if any
-
-
 class ProcessTree:
     """One launched job: start, stream, forward signals, clean up every descendant."""
 
@@ -192,7 +187,7 @@ class ProcessTree:
             self._cleanup()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        return RunResult(returncode=returncode, signal=self.received)
+        return RunResult(returncode, cancelled=self.received is not None, signal=self.received)
 
     def _cleanup(self) -> None:
         """Nothing may outlive the launcher: TERM stragglers, then KILL after a short grace."""

@@ -24,53 +24,18 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from primus_tui.launch.logparse import split_lines
 from primus_tui.launch.process import SIGNAL_EXIT, child_setup, descendants, signal_all
+from primus_tui.launch.result import RunResult
 
 READ_SIZE = 1024 * 1024
 PIPE_SIZE = 1024 * 1024  # F_SETPIPE_SZ: a flooding child fills 1 MiB between our reads, not 64 KiB
 F_SETPIPE_SZ = 1031  # Linux fcntl
 TERM_GRACE_S = 5.0
 TAIL_LINES = 12
-
-
-@dataclass
-class RunResult:
-    """How a run ended: exit code (None if it never started), whether it was cancelled."""
-
-    returncode: int | None
-    cancelled: bool = False
-    error: str = ""
-    tail: list[str] = field(default_factory=list)  # last non-blank lines before any cancel
-    log_path: Path | None = None
-    lines: int = 0
-    signal: int | None = None  # the signal that cancelled it (headless: the one we received)
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.cancelled and not self.error
-
-    @property
-    def exit_code(self) -> int:
-        """What a shell would report: 127 when it never started, 128+N for a cancel by signal N."""
-        if self.returncode is None:
-            return 127
-        if self.returncode < 0:
-            return 128 - self.returncode
-        return self.returncode
-
-    @property
-    def summary(self) -> str:
-        """One line: `cancelled, exit 143` / `finished, exit 0` / `failed, exit 1` / `did not start: ...`."""
-        if self.error:
-            return f"did not start: {self.error}"
-        if self.cancelled:
-            return f"cancelled, exit {self.exit_code}"
-        return f"{'finished' if self.exit_code == 0 else 'failed'}, exit {self.exit_code}"
 
 
 class GroupRun:

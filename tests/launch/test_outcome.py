@@ -6,7 +6,7 @@ import json
 import signal
 
 from primus_tui.launch.outcome import decide
-from primus_tui.launch.process import RunResult
+from primus_tui.launch.result import RunResult
 
 
 def _status(folder, rank, code, message="m"):
@@ -15,8 +15,8 @@ def _status(folder, rank, code, message="m"):
 
 def test_success_and_signals(tmp_path):
     assert decide(RunResult(0), world_size=2, status_dir=tmp_path).exit_code == 0
-    assert decide(RunResult(1, signal.SIGINT), world_size=2, status_dir=tmp_path).exit_code == 130
-    assert decide(RunResult(1, signal.SIGTERM), world_size=2, status_dir=tmp_path).exit_code == 143
+    assert decide(RunResult(1, cancelled=True, signal=signal.SIGINT), world_size=2, status_dir=tmp_path).exit_code == 130
+    assert decide(RunResult(1, cancelled=True, signal=signal.SIGTERM), world_size=2, status_dir=tmp_path).exit_code == 143
 
 
 def test_rank_status_codes_win_over_torchrun_exit_1(tmp_path):
