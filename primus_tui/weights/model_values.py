@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from primus_tui.hf.errors import HFError
 from primus_tui.hf.fetch import HFConfig
 
@@ -67,9 +69,16 @@ def model_values(cfg: HFConfig, name: str, *, primus_root: str | None = None,
 
     tree = ConfigTree.at(primus_root)
     mapping = expressible_mapping(cfg, accept)
-    candidates = [c for c in rank_bases(mapping, tree, quick=True) if c.name != f"{name}.yaml"]
-    base = default_base(candidates)
-    text = render_model_yaml(mapping, base, tree, name=name, hf=cfg)
+    existing = tree.preset_dir("models") / f"{name}.yaml"
+    if existing.is_file():
+        # the preset the experiment trains (the wizard's, with its architecture answers): the tensors
+        # must fit the model built from it, or convert names the first that does not
+        text = existing.read_text(encoding="utf-8")
+        base = str((yaml.safe_load(text) or {}).get("extends", ""))
+    else:
+        candidates = [c for c in rank_bases(mapping, tree, quick=True) if c.name != f"{name}.yaml"]
+        base = default_base(candidates)
+        text = render_model_yaml(mapping, base, tree, name=name, hf=cfg)
     with tempfile.TemporaryDirectory(prefix="primus-tui-convert-") as tmp:
         root = Path(tmp)
         shutil.copytree(tree.root / "primus" / "configs", root / "primus" / "configs")

@@ -9,7 +9,7 @@ from primus_tui.config.limits import LimitExceeded, load_bounded, read_bounded
 from primus_tui.config.render import scalar_yaml
 from primus_tui.config.yamlsafe import prove
 from primus_tui.wizard.errors import WizardError
-from primus_tui.wizard.schema import Answers, to_plain
+from primus_tui.wizard.schema import Answers, key_of, to_plain
 
 
 def load_answers_file(path: str | Path) -> dict:
@@ -75,13 +75,13 @@ def _render(obj: object, indent: str, lines: list[str]) -> None:
         if meta.get("doc"):
             lines.append(f"{indent}# {meta['doc']}")
         if "section" in meta:
-            lines.append(f"{indent}{f.name}:")
+            lines.append(f"{indent}{key_of(f)}:")
             _render(value, indent + "  ", lines)
         elif meta.get("open"):
-            _mapping(lines, indent, f.name, value)
+            _mapping(lines, indent, key_of(f), value)
         else:
             note = f"  # {meta['note']}" if meta.get("note") else ""
-            lines.append(f"{indent}{f.name}: {_v(to_plain(value))}{note}")
+            lines.append(f"{indent}{key_of(f)}: {_v(to_plain(value))}{note}")
 
 
 def render_answers(answers: Answers) -> str:
@@ -104,7 +104,7 @@ def _plain(obj: object) -> dict:
         if f.metadata.get("only_with") and getattr(obj, f.metadata["only_with"]) is None:
             continue
         if "section" in f.metadata:
-            out[f.name] = _plain(value) or None  # a section with nothing under it reads back as null
+            out[key_of(f)] = _plain(value) or None  # a section with nothing under it reads back as null
         else:
-            out[f.name] = to_plain(value)
+            out[key_of(f)] = to_plain(value)
     return out

@@ -5,10 +5,12 @@ Every check appends; nothing stops at the first problem, so the user sees the wh
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
 
 from primus_tui.errors import one_line
 from primus_tui.megatron.liveness import classify_key
+from primus_tui.wizard import derive
 from primus_tui.wizard.problems import Problem, did_you_mean
 from primus_tui.wizard.rules import OVERRIDE_RULES, PARALLEL_KEYS
 from primus_tui.wizard.schema import describe, expected, kind_ok, type_problem
@@ -50,6 +52,7 @@ def check_state(s: "WizardState") -> list[Problem]:
         for key, value in s.answers.experiment.overrides.items():
             _check_key(s, "experiment.overrides", key, value, out)
     _check_training(s, out)
+    _check_init(s, out)
     typed = not any(p.severity == "error" and p.path.startswith(("architecture", "experiment.overrides")) for p in out)
     if mapping is not None and ctx.base_preset is not None and typed:
         _check_fields(s, out)
@@ -164,6 +167,20 @@ def _check_validator(key: str, value: object, path: str, out: list[Problem]) -> 
         ok, message = False, f"invalid value {value!r} ({type(exc).__name__})"
     if not ok:
         out.append(Problem(path, message or f"invalid value {value!r}"))
+
+
+def _check_init(s: "WizardState", out: list[Problem]) -> None:
+    """`experiment.init.from: hf`: the experiment loads the converted folder, and nothing contradicts it."""
+    if s.answers.experiment.init.source != "hf":
+        return
+    folder = derive.checkpoint_rel(s.answers, s.context)
+    load = s.answers.experiment.overrides.get("load")
+    if load is not None and folder is not None and str(load) != str(folder):
+        out.append(Problem("experiment.overrides.load", f"load {load!r} contradicts experiment.init (from: hf loads "
+                                                        f"{folder}); drop the override or set experiment.init.checkpoint"))
+    if not all(importlib.util.find_spec(name) for name in ("torch", "megatron")):  # finds, imports nothing
+        out.append(Problem("experiment.init.from", "converting the HF weights needs the training extra (torch, "
+                                                   "megatron-core): `make train-extra`", "warning"))
 
 
 def _check_training(s: "WizardState", out: list[Problem]) -> None:

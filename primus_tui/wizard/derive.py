@@ -9,7 +9,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from primus_tui.wizard.context import Context
-from primus_tui.wizard.schema import DEFAULT_SEQ_LENGTH, EXPERIMENT_DIR, MODEL_DIR, Answers, ModelAnswer
+from primus_tui.wizard.schema import (
+    CHECKPOINT_DIR,
+    DEFAULT_SEQ_LENGTH,
+    EXPERIMENT_DIR,
+    MODEL_DIR,
+    Answers,
+    ModelAnswer,
+)
 
 
 def answers_for_model(old: Answers, model: ModelAnswer) -> Answers:
@@ -44,9 +51,29 @@ def is_hf_value(ctx: Context, key: str, value: object) -> bool:
     return key in hf and hf[key] == value and type(hf[key]) is type(value)
 
 
+def checkpoint_rel(a: Answers, ctx: Context) -> Path | None:
+    """The converted HF weights' folder, relative to the Primus root (None: random init)."""
+    init = a.experiment.init
+    if init.source != "hf":
+        return None
+    if init.checkpoint:
+        return Path(init.checkpoint)
+    return CHECKPOINT_DIR / ctx.name if ctx.name else None
+
+
+def init_overrides(a: Answers, ctx: Context) -> dict:
+    """Megatron's keys for starting from the converted weights: load them, at iteration 0, with a
+    fresh optimizer and RNG (the checkpoint holds weights only)."""
+    folder = checkpoint_rel(a, ctx)
+    if folder is None:
+        return {}
+    return {"load": str(folder), "finetune": True, "no_load_optim": True, "no_load_rng": True}
+
+
 def overrides(a: Answers, ctx: Context) -> dict:
-    """The experiment's training overrides: the answers' (defaults included) plus seq_length."""
-    ov = dict(a.experiment.overrides)
+    """The experiment's training overrides: the initial weights' keys, the answers' (defaults
+    included; they win, and a contradicting `load` is a problem), plus seq_length."""
+    ov = {**init_overrides(a, ctx), **a.experiment.overrides}
     if "seq_length" not in ov:
         mpe = fields(a, ctx).get("max_position_embeddings", ctx.base_values.get("max_position_embeddings"))
         ov["seq_length"] = min(DEFAULT_SEQ_LENGTH, mpe) if isinstance(mpe, int) and mpe > 0 else DEFAULT_SEQ_LENGTH

@@ -23,6 +23,7 @@ from primus_tui.wizard.errors import (
     EXIT_BAD_ANSWERS,
     EXIT_LAUNCH_FAILED,
     EXIT_OK,
+    EXIT_REFUSED,
     LaunchFailed,
     WizardError,
     WriteFailed,
@@ -32,6 +33,7 @@ from primus_tui.wizard.fsio import write_files_atomic
 from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.state import WizardState
 from primus_tui.wizard.verdict import assess, resolution_problems
+from primus_tui.wizard.weights import conversion_run, planned_checkpoint
 from primus_tui.wizard.writeflow import pending_note, recover_state, write_then_verify
 
 
@@ -71,6 +73,7 @@ class Report:
     checklist: list[dict] = field(default_factory=list)
     saved_answers: str | None = None
     pretend: bool = False
+    checkpoint: dict | None = None  # experiment.init.from: hf: the converted weights' folder
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, default=str) + "\n"
@@ -165,9 +168,15 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     accepted = state.mapping.accepted if state.mapping is not None else []
     report.accepted_divergences = [dataclasses.asdict(d) for d in accepted]
 
+    checkpoint = planned_checkpoint(state, plan.files[0].content)
+    if checkpoint is not None:
+        report.checkpoint = {"path": str(checkpoint.path), "load": str(checkpoint.rel), "action": checkpoint.action,
+                             "size_bytes": checkpoint.size_bytes, "converted": False}
     if text:
         print(f"{state.model_source()} -> {state.name} (extends {state.base}) in {state.root}", file=out)
         out.write(plan.render())
+        if checkpoint is not None:
+            out.write(checkpoint.render())
         if count is not None:
             print(f"parameters: {count.total:,}", file=out)
         for d in accepted:
@@ -186,6 +195,11 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
         _finish(state, plan, report, out, text)
         return
 
+    if checkpoint is not None and checkpoint.needs_force and not opts.force:  # refused before anything is written
+        _error(report, err, f"{checkpoint.rel}: {checkpoint.reason}; pass --force to replace it with the converted "
+                            "weights (or set experiment.init.checkpoint)", EXIT_REFUSED, "experiment.init.checkpoint")
+        _finish(state, plan, report, out, text)
+        raise _Stop(EXIT_REFUSED)
     try:
         outcome = write_then_verify(state, plan, force=opts.force)  # `overwrite: force` needs --force too
     except (WriteRefused, WriteFailed) as exc:
@@ -217,6 +231,14 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     if resolution.mismatches:
         _finish(state, plan, report, out, text, reread=True)
         raise _Stop(EXIT_BAD_ANSWERS)
+
+    if checkpoint is not None and checkpoint.action != "reuse":
+        _convert(state, checkpoint, report, err)
+        if report.exit_status != EXIT_OK:
+            _finish(state, plan, report, out, text, reread=True)
+            raise _Stop(report.exit_status)
+        if text:
+            print(f"converted the HF weights into {checkpoint.rel}/", file=out)
 
     command = state.launch_command()
     if command is not None:
@@ -305,6 +327,24 @@ def _memory_guard(state: WizardState, mode: str, report: Report, err: IO[str]) -
     _error(report, err, f"{verdict.message}; not launched (set launch.allow_over_memory: true to launch anyway)",
            EXIT_LAUNCH_FAILED, "launch.allow_over_memory")
     return None
+
+
+def _convert(state: WizardState, checkpoint, report: Report, err: IO[str]) -> None:
+    """`primus-tui convert` into the planned folder, its progress on stderr; a failure is reported."""
+    from primus_tui.launch.runner import run_foreground
+
+    def on_lines(lines: list[str]) -> None:
+        err.write("\n".join(lines) + "\n")
+        err.flush()
+
+    result = run_foreground(conversion_run(state, checkpoint, on_lines))
+    if result.ok:
+        report.checkpoint["converted"] = True
+        return
+    code = result.exit_code if result.cancelled else EXIT_LAUNCH_FAILED
+    _error(report, err, f"converting the HF weights into {checkpoint.rel} {result.summary}"
+                        + (f": {result.tail[-1]}" if result.tail and not result.cancelled else ""), code,
+           "experiment.init")
 
 
 def _launch(command: list[str], cwd: Path, sink: IO[str], extra_env: dict[str, str]):

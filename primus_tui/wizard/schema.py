@@ -34,6 +34,7 @@ OVERWRITE_POLICIES = ("never", "force")
 FRAMEWORKS = ("megatron",)
 MODEL_DIR = Path("primus/configs/models/megatron")
 EXPERIMENT_DIR = Path("examples/megatron/configs/MI300X")
+CHECKPOINT_DIR = Path("checkpoints")  # converted HF weights, under the Primus root
 
 # The seed's verification run; seq_length defaults to min(2048, max_position_embeddings).
 DEFAULT_OVERRIDES: dict[str, object] = {
@@ -60,12 +61,24 @@ class Leaf:
 
 
 def answer(default: object = None, *, kinds: tuple[str, ...], choices: tuple[str, ...] = (), doc: str = "",
-           note: str = "", only_with: str | None = None, blank: bool = False):
+           note: str = "", only_with: str | None = None, blank: bool = False, key: str | None = None):
     """One answer: `kinds` and `choices` check it, `doc` is the comment line above it in the answers
     file (and its JSON-schema description), `note` the comment after it; `only_with` writes it only
-    when that sibling is set (model.revision only with model.repo)."""
+    when that sibling is set (model.revision only with model.repo); `key` is its name in the file when
+    that cannot be the field's (a Python keyword: `from`)."""
     meta = {"leaf": Leaf(kinds, choices), "doc": doc, "note": note, "only_with": only_with, "blank": blank}
-    return field(default=default, metadata=meta)
+    return field(default=default, metadata={**meta, "key": key} if key else meta)
+
+
+def key_of(f: dataclasses.Field) -> str:
+    """An answer's key in the file."""
+    return f.metadata.get("key", f.name)
+
+
+def from_keys(cls: type, data: dict) -> object:
+    """A declared answers dataclass from file keys (parsed data)."""
+    names = {key_of(f): f.name for f in dataclasses.fields(cls)}
+    return cls(**{names[k]: v for k, v in data.items()})
 
 
 def mapping(*, doc: str = "", factory=dict, blank: bool = False):
@@ -101,6 +114,20 @@ class ModelAnswer:
         return self.repo or self.path
 
 
+INIT_SOURCES = ("random", "hf")
+
+
+@dataclass(frozen=True)
+class InitAnswer:
+    """Where the weights start: random (Megatron's init) or the HF model's own weights, converted once
+    into a megatron-core checkpoint that the experiment `load`s (`primus-tui convert`)."""
+
+    source: str = answer("random", kinds=("str",), choices=INIT_SOURCES, key="from",
+                         note="hf: continue from the model's weights (converted at write time)")
+    checkpoint: str | None = answer(kinds=_STR_OR_NULL,
+                                    note="checkpoint folder, relative to the Primus root (null: checkpoints/<name>)")
+
+
 @dataclass(frozen=True)
 class ExperimentAnswer:
     file: str | None = answer(kinds=_STR_OR_NULL, note=f"under {EXPERIMENT_DIR}/ (null: <name>-pretrain.yaml)")
@@ -112,6 +139,7 @@ class ExperimentAnswer:
     module: str = answer("pre_trainer", kinds=("str",))
     config: str = answer("pre_trainer.yaml", kinds=("str",))
     overrides: dict = mapping(doc="training overrides: any Megatron key", factory=lambda: dict(DEFAULT_OVERRIDES))
+    init: InitAnswer = section(InitAnswer, doc="initial weights: random | hf (the model's own, for continued pretraining)")
 
 
 @dataclass(frozen=True)
@@ -163,7 +191,7 @@ class Answers:
 def to_plain(value: object) -> object:
     """Dataclasses -> dicts in field order, tuples -> lists, mappings copied (the answers as YAML data)."""
     if dataclasses.is_dataclass(value):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {key_of(f): to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if isinstance(value, dict):
@@ -176,11 +204,11 @@ def spec_of(cls: type) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in dataclasses.fields(cls):
         if "section" in f.metadata:
-            out[f.name] = spec_of(f.metadata["section"])
+            out[key_of(f)] = spec_of(f.metadata["section"])
         elif f.metadata.get("open"):
-            out[f.name] = OPEN
+            out[key_of(f)] = OPEN
         else:
-            out[f.name] = f.metadata["leaf"]
+            out[key_of(f)] = f.metadata["leaf"]
     return out
 
 
@@ -211,7 +239,7 @@ def json_schema(cls: type | None = None) -> dict:
         text = "; ".join(t for t in (meta.get("doc"), meta.get("note")) if t)
         if text:
             prop["description"] = text
-        props[f.name] = prop
+        props[key_of(f)] = prop
     schema: dict = {"type": "object", "properties": props, "additionalProperties": False}
     if cls is Answers:
         schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "primus-tui answers", **schema}
@@ -354,7 +382,11 @@ def parse_answers(data: object, base_dir: Path | None = None) -> tuple[Answers, 
     exp_data = dict(clean.get("experiment", {}))
     overrides = dict(DEFAULT_OVERRIDES)
     overrides.update(exp_data.pop("overrides", {}) or {})
-    experiment = ExperimentAnswer(**exp_data, overrides=overrides)
+    init = from_keys(InitAnswer, exp_data.pop("init", {}) or {})
+    experiment = ExperimentAnswer(**exp_data, overrides=overrides, init=init)
+    if init.checkpoint is not None and (has_control(init.checkpoint) or not init.checkpoint.strip()):
+        problems.append(Problem("experiment.init.checkpoint", f"{init.checkpoint!r} is empty or has a control "
+                                                              "character; not allowed"))
     if experiment.file is not None:
         if (p := name_problem("experiment.file", experiment.file, "experiment file")) is not None:
             problems.append(p)

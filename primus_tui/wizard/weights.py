@@ -1,0 +1,91 @@
+"""The third planned output when `experiment.init.from: hf`: the converted weights' folder.
+
+The plan says what will happen to it (convert / reuse / replace, refused without --force) and its
+size on disk; writing runs `primus-tui convert` in a child process (torch stays out of the app's
+process) after the model YAML is written, so the checkpoint is built from the very preset the
+experiment trains. `convert` itself builds in a temp folder and renames it into place.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from primus_tui.wizard import derive
+
+if TYPE_CHECKING:
+    from primus_tui.launch.runner import GroupRun
+    from primus_tui.wizard.state import WizardState
+
+TRACKER = "latest_checkpointed_iteration.txt"  # Megatron's
+MANIFEST = Path("primus_tui") / "manifest.json"  # convert's sidecar (weights.sidecar)
+BYTES_PER_PARAM = 2  # bf16, what convert writes by default
+
+
+@dataclass(frozen=True)
+class PlannedCheckpoint:
+    rel: Path  # as written in the experiment's `load:` (relative to the Primus root unless absolute)
+    path: Path
+    action: str  # "convert" | "reuse" | "replace"
+    size_bytes: int | None
+    reason: str = ""
+
+    @property
+    def needs_force(self) -> bool:
+        return self.action == "replace"
+
+    def render(self) -> str:
+        size = f", ~{self.size_bytes / 1e9:.2f} GB" if self.size_bytes else ""
+        what = {"convert": "convert HF weights into", "reuse": "reuse", "replace": "replace (needs --force)"}
+        return f"  {what[self.action]} {self.rel}/{size}" + (f" ({self.reason})" if self.reason else "") + "\n"
+
+
+def planned_checkpoint(state: "WizardState", model_yaml: str) -> PlannedCheckpoint | None:
+    """What writing will do to the checkpoint folder, judged against what is on disk now."""
+    rel = derive.checkpoint_rel(state.answers, state.context)
+    if rel is None or state.root is None:
+        return None
+    path = rel if rel.is_absolute() else state.root / rel
+    count = state.param_count()
+    size = count.total * BYTES_PER_PARAM if count is not None else None
+    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        return PlannedCheckpoint(rel, path, "convert", size)
+    manifest = _manifest(path)
+    if manifest is not None and manifest.get("model_yaml") == model_yaml:
+        return PlannedCheckpoint(rel, path, "reuse", size, "converted for this model YAML already")
+    why = "a checkpoint of another model" if (path / TRACKER).is_file() else "a folder that is no checkpoint of ours"
+    return PlannedCheckpoint(rel, path, "replace", size, f"holds {why}")
+
+
+def _manifest(path: Path) -> dict | None:
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def convert_command(state: "WizardState", planned: PlannedCheckpoint) -> list[str]:
+    """`primus-tui convert` for the answers' model into the planned folder (after the model YAML is
+    written: convert builds from the tree's `<name>.yaml`)."""
+    a = state.answers
+    argv = [sys.executable, "-m", "primus_tui", "convert", str(a.model.ref), "--name", str(state.name),
+            "--out", str(planned.path), "--primus-root", str(state.root)]
+    if a.model.repo and (a.model.commit or a.model.revision or getattr(state.hf, "commit_sha", None)):
+        argv += ["--revision", a.model.commit or getattr(state.hf, "commit_sha", None) or a.model.revision]
+    for key in a.accept_divergences:
+        argv += ["--accept-divergence", key]
+    if planned.action == "replace":
+        argv.append("--force")
+    return argv
+
+
+def conversion_run(state: "WizardState", planned: PlannedCheckpoint, on_lines=None) -> "GroupRun":
+    """The conversion as one process group (headless: `run_foreground`; the TUI: `.run()` in a worker);
+    its progress lines go to `on_lines`."""
+    from primus_tui.launch.runner import GroupRun
+
+    return GroupRun(convert_command(state, planned), cwd=state.root, on_lines=on_lines)
