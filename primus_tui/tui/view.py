@@ -33,6 +33,7 @@ class StateView:
     base_candidate: Any = None
     plan: Any = None
     plan_error: str = ""
+    checkpoint: Any = None  # wizard.weights.PlannedCheckpoint (experiment.init.from: hf)
     checklist: list = field(default_factory=list)
     param_count: Any = None
     preview: PreviewData | None = None
@@ -70,7 +71,7 @@ def _build_view(state: Any) -> StateView:
     from primus_tui.wizard.verdict import assess
 
     verdict = assess(state)
-    view = StateView(state=state, problems=list(verdict.problems), plan=verdict.plan)
+    view = StateView(state=state, problems=list(verdict.problems), plan=verdict.plan, checkpoint=verdict.checkpoint)
     view.plan_error = next((p.message for p in verdict.problems if p.source == "plan"), "")
     view.bases = list(state.bases)
     view.base_candidate = state.base_candidate

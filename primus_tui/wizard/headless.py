@@ -33,7 +33,7 @@ from primus_tui.wizard.fsio import write_files_atomic
 from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.state import WizardState
 from primus_tui.wizard.verdict import assess, resolution_problems
-from primus_tui.wizard.weights import conversion_run, planned_checkpoint
+from primus_tui.wizard.weights import conversion_run
 from primus_tui.wizard.writeflow import pending_note, recover_state, write_then_verify
 
 
@@ -168,7 +168,7 @@ def _run(opts: HeadlessOptions, report: Report, out: IO[str], err: IO[str], fetc
     accepted = state.mapping.accepted if state.mapping is not None else []
     report.accepted_divergences = [dataclasses.asdict(d) for d in accepted]
 
-    checkpoint = planned_checkpoint(state, plan.files[0].content)
+    checkpoint = verdict.checkpoint
     if checkpoint is not None:
         report.checkpoint = {"path": str(checkpoint.path), "load": str(checkpoint.rel), "action": checkpoint.action,
                              "size_bytes": checkpoint.size_bytes, "converted": False}

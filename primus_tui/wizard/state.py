@@ -131,6 +131,10 @@ class WizardState:
         """Experiment meta: file, work_group, user_name, exp_name, workspace, framework, module, config."""
         return self._with(experiment=replace(self.answers.experiment, **changes))
 
+    def with_init(self, **changes: object) -> "WizardState":
+        """Initial weights: source (random | hf) and checkpoint (the converted folder)."""
+        return self.with_experiment(init=replace(self.answers.experiment.init, **changes))
+
     def with_target(self, primus_root: str | Path | None) -> "WizardState":
         """Bundled tree (None) or a Primus checkout."""
         return self._with(target=TargetAnswer(_root(primus_root)))
@@ -210,6 +214,7 @@ class WizardState:
     experiment_file = _meaning(derive.experiment_file, attribute=True)
     experiment_rel = _meaning(derive.experiment_rel, attribute=True)
     exp_name = _meaning(derive.exp_name, attribute=True)
+    checkpoint_rel = _meaning(derive.checkpoint_rel, attribute=True)
     model_yaml = _meaning(outputs.model_yaml)
     model_source = _meaning(outputs.model_source)
     experiment_yaml = _meaning(outputs.experiment_yaml)

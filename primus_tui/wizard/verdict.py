@@ -18,6 +18,7 @@ from primus_tui.wizard.checks import check_state
 from primus_tui.wizard.plan import Plan
 from primus_tui.wizard.preview import Resolution, resolve, stage
 from primus_tui.wizard.problems import Problem, errors_of, warnings_of
+from primus_tui.wizard.weights import PlannedCheckpoint, planned_checkpoint
 
 if TYPE_CHECKING:
     from primus_tui.wizard.state import WizardState
@@ -32,6 +33,7 @@ class Verdict:
     problems: tuple[Problem, ...]
     plan: Plan | None = None
     resolution: Resolution | None = None
+    checkpoint: PlannedCheckpoint | None = None  # experiment.init.from: hf: the converted weights' folder
 
     @property
     def errors(self) -> list[Problem]:
@@ -115,4 +117,4 @@ def assess(state: "WizardState", *, resolve: bool = True) -> Verdict:
             problems.append(Problem("", f"the planned files do not resolve: {one_line(exc)}", source=RESOLUTION))
         else:
             problems += resolution_problems(state, resolution)
-    return Verdict(tuple(problems), plan, resolution)
+    return Verdict(tuple(problems), plan, resolution, planned_checkpoint(state, plan.files[0].content))

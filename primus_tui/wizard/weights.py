@@ -37,10 +37,15 @@ class PlannedCheckpoint:
     def needs_force(self) -> bool:
         return self.action == "replace"
 
+    @property
+    def detail(self) -> str:
+        """Its size on disk and why it is reused or replaced."""
+        size = f"~{self.size_bytes / 1e9:.2f} GB" if self.size_bytes else ""
+        return ", ".join(filter(None, (size, self.reason)))
+
     def render(self) -> str:
-        size = f", ~{self.size_bytes / 1e9:.2f} GB" if self.size_bytes else ""
         what = {"convert": "convert HF weights into", "reuse": "reuse", "replace": "replace (needs --force)"}
-        return f"  {what[self.action]} {self.rel}/{size}" + (f" ({self.reason})" if self.reason else "") + "\n"
+        return f"  {what[self.action]} {self.rel}/" + (f" ({self.detail})" if self.detail else "") + "\n"
 
 
 def planned_checkpoint(state: "WizardState", model_yaml: str) -> PlannedCheckpoint | None:

@@ -184,3 +184,27 @@ async def test_option_a_and_b_keys_in_the_base_step(make):
         assert wiz.state.answers.base == "language_model.yaml"
         await pilot.press("b")
         assert wiz.view.bases[olist.highlighted].option == "B"
+
+
+async def test_initial_weights_from_hf_is_one_tick(make, tree):
+    """The Experiment step's "initial weights" box sets experiment.init.from: hf; the file plan
+    names the checkpoint folder and the experiment loads it (no screen rule: the core's plan)."""
+    from primus_tui.tui.widgets.file_plan import FilePlanView
+    from primus_tui.tui.widgets.tickbox import TickBox
+
+    app = make(state=tinyllama_state(tree))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await goto(pilot, "experiment")
+        box = app.screen.query_one("#exp-init-hf", TickBox)
+        box.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        state = app.screen.state
+        assert state.answers.experiment.init.source == "hf"
+        assert f"load: checkpoints/{state.name}" in state.experiment_yaml()
+        plan = app.screen.query_one("#exp-plan", FilePlanView).query_one("#plan-lines").render()
+        assert f"convert  checkpoints/{state.name}/  (HF weights; ~2.20 GB)" in str(plan)
+        await pilot.press("space")
+        await settle(pilot)
+        assert app.screen.state.answers.experiment.init.source == "random"
+        assert "load:" not in app.screen.state.experiment_yaml()

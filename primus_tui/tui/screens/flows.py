@@ -35,6 +35,7 @@ class WriteAndLaunch:
         """Plan against the disk now; ask; write atomically. Returns True when the files are on disk."""
         from primus_tui import errors
         from primus_tui.tui.screens.confirm import ConfirmScreen
+        from primus_tui.wizard.weights import planned_checkpoint
         from primus_tui.wizard.writeflow import recover_state, write_then_verify
 
         pane = self.launch_pane
@@ -51,10 +52,17 @@ class WriteAndLaunch:
         except UserError as exc:
             pane.set_message(f"Not written: {one_line(exc)}", "error")
             return False
+        checkpoint = planned_checkpoint(state, plan.files[0].content)
+        if checkpoint is not None and checkpoint.needs_force and not await self.app.push_screen_wait(
+                ConfirmScreen(f"Replace {checkpoint.rel}/?", f"It {checkpoint.reason}.", yes="Replace", no="Keep",
+                              danger=True)):
+            pane.set_message(f"Not written: {checkpoint.rel}/ {checkpoint.reason}; kept as it was "
+                             "(or set another checkpoint folder).", "error")
+            return False
         if not plan.pending:
             pane.set_message("Files already written and up to date.", "success")
             self._schedule_view()
-            return True
+            return await self._convert_weights(state, checkpoint)
         force = False
         if plan.conflicts:
             names = ", ".join(f.display for f in plan.conflicts)
@@ -82,7 +90,32 @@ class WriteAndLaunch:
         ok = outcome.resolution is not None and not outcome.mismatches
         pane.set_message(outcome.summary(state.root), "success" if ok else "error")
         self.set_state(self.state.with_written(f.display for f in outcome.files), "write")
-        return True
+        return await self._convert_weights(state, checkpoint) if ok else True
+
+    async def _convert_weights(self, state: Any, checkpoint: Any) -> bool:
+        """`experiment.init.from: hf`: convert the weights into the planned folder (a child process,
+        the same core call as headless), its progress in the status line."""
+        import asyncio
+
+        from primus_tui.wizard.weights import conversion_run
+
+        if checkpoint is None or checkpoint.action == "reuse":
+            return True
+        pane = self.launch_pane
+        pane.set_message(f"Converting the HF weights into {checkpoint.rel}/ ...")
+
+        def progress(lines: list[str]) -> None:
+            self.app.call_from_thread(pane.set_message, lines[-1])
+
+        result = await asyncio.to_thread(conversion_run(state, checkpoint, progress).run)
+        if result.ok:
+            pane.set_message(f"Files written; HF weights converted into {checkpoint.rel}/ (the experiment loads them).",
+                             "success")
+        else:
+            last = f": {result.tail[-1]}" if result.tail and not result.cancelled else ""
+            pane.set_message(f"Converting the HF weights {result.summary}{last}", "error")
+        self._schedule_view()
+        return result.ok
 
     # -- answers --------------------------------------------------------------------------------
     def action_save_answers(self) -> None:

@@ -27,7 +27,7 @@ class FilePlanView(Vertical):
         yield Static("", id="plan-lines")
         yield CodeView(language="diff", id="plan-diff")
 
-    def show_plan(self, plan: Any, error: str = "", blocked: str = "") -> None:
+    def show_plan(self, plan: Any, error: str = "", blocked: str = "", checkpoint: Any = None) -> None:
         lines = self.query_one("#plan-lines", Static)
         diff = self.query_one("#plan-diff", CodeView)
         if plan is None:
@@ -43,5 +43,9 @@ class FilePlanView(Vertical):
             elif f.action == "modify":
                 extra = "  (exists and differs: overwriting needs your confirmation)"
             rows.append(Content.assemble((f"{f.action:>9}", f"bold {ACTION_STYLE.get(f.action, '')}"), f"  {f.display}", (extra, "$text-muted")))
+        if checkpoint is not None:
+            rows.append(Content.assemble((f"{checkpoint.action:>9}", "bold"), f"  {checkpoint.rel}/",
+                                         ("  (HF weights" + (f"; {checkpoint.detail}" if checkpoint.detail else "") + ")",
+                                          "$text-muted")))
         lines.update(Content("\n").join(rows))
         diff.set_text("".join(f.diff for f in plan.files if f.diff))

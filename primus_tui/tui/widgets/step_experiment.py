@@ -7,13 +7,14 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from primus_tui.config.render import scalar_yaml
 from primus_tui.tui.validators import CoreValidator, parse_scalar
 from primus_tui.tui.widgets.field_row import FieldRow
 from primus_tui.tui.widgets.file_plan import FilePlanView
 from primus_tui.tui.widgets.step import StepPane
+from primus_tui.tui.widgets.tickbox import TickBox
 
 # (answers path, label) of the experiment meta rows; each maps to one core step call.
 META_ROWS = (
@@ -97,6 +98,11 @@ class ExperimentStep(StepPane):
                     input_id=_id(f"overrides.{key}"),
                     wide_key=True,
                 )
+        yield Static("Initial weights", classes="section")
+        yield TickBox("start from the model's own HF weights (converted when the files are written)",
+                      id="exp-init-hf", compact=True)
+        yield FieldRow("experiment.init.checkpoint", "", label="checkpoint folder", input_id="exp-init-checkpoint",
+                       wide_key=True)
         yield Static("", id="exp-extra", classes="hint")
         yield FieldRow("add", "", label="add override", placeholder="key=value", input_id="exp-add", wide_key=True)
         yield Static("File plan", classes="section")
@@ -110,6 +116,7 @@ class ExperimentStep(StepPane):
             text = self._text_of(state, row.key)
             self._known[row.key] = text
             row.set_value(text)
+        self.query_one("#exp-init-hf", Checkbox).value = state.answers.experiment.init.source == "hf"
 
     def _text_of(self, state: Any, path: str) -> str:
         a = state.answers
@@ -121,6 +128,8 @@ class ExperimentStep(StepPane):
         if path.startswith("experiment.overrides."):
             key = path.removeprefix("experiment.overrides.")
             return scalar_yaml(exp.overrides[key]) if key in exp.overrides else ""
+        if path == "experiment.init.checkpoint":
+            return exp.init.checkpoint or ""
         value = getattr(exp, path.removeprefix("experiment."))
         return "" if value is None else str(value)
 
@@ -132,6 +141,8 @@ class ExperimentStep(StepPane):
             "experiment.exp_name": state.exp_name,
             "target.primus_root": "bundled tree",
             "experiment.overrides.seq_length": _seq_placeholder(state),
+            "experiment.init.checkpoint": str(state.checkpoint_rel or f"checkpoints/{name}")
+            + ("" if state.checkpoint_rel else " (with HF weights)"),
         }
         problems = view.problems if view is not None else []
         for row in self.query(FieldRow):
@@ -149,9 +160,21 @@ class ExperimentStep(StepPane):
         blocked = ""
         if view is not None and view.plan is None and view.errors:
             blocked = f"Blocked by {len(view.errors)} problem(s): {view.errors[0]}"
-        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked)
+        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked,
+                                                 view.checkpoint if view else None)
 
     # -- form -> state -------------------------------------------------------------------------
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "exp-init-hf":
+            event.stop()
+            source = "hf" if event.value else "random"
+            if source != self.state_source():
+                self.edit("experiment.init.from", lambda s: s.with_init(source=source))
+
+    def state_source(self) -> str | None:
+        state = getattr(self.screen, "state", None)
+        return state.answers.experiment.init.source if state is not None else None
+
     def on_input_changed(self, event: Input.Changed) -> None:
         row = FieldRow.take_change(event)
         if row is None:
@@ -205,6 +228,8 @@ def _apply_for(path: str, text: str):
         return lambda s: s.with_name(stripped or None)
     if path == "target.primus_root":
         return lambda s: s.with_target(stripped or None)
+    if path == "experiment.init.checkpoint":
+        return lambda s: s.with_init(checkpoint=stripped or None)
     if path.startswith("experiment.overrides."):
         key = path.removeprefix("experiment.overrides.")
         if not stripped:

@@ -80,7 +80,8 @@ class LaunchStep(StepPane):
         blocked = ""
         if view is not None and view.plan is None and view.errors:
             blocked = f"Blocked by {len(view.errors)} problem(s): {view.errors[0]}"
-        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked)
+        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked,
+                                                 view.checkpoint if view else None)
         if self._shown_command is None and state.tree is not None and state.experiment_rel is not None:
             self._show_argv(state.command_for("dry-run" if self.dry_run else "run"), state.root)
 
