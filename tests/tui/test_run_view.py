@@ -21,17 +21,21 @@ MEGATRON = (LOGS / "megatron_llama3_8b_mi300x.log").read_text().splitlines()
 SIZES = [(120, 36), (80, 24)]
 
 
-async def show_megatron_log(pilot, maximise: bool = False) -> None:
-    """The run panel fed the recorded Megatron-LM excerpt (8 x MI300X), as a run would feed it."""
+RECORDED = (LOGS / "megatron_r0.10_4090_recorded.log").read_text().splitlines()  # not ours: see its README
+
+
+async def show_megatron_log(pilot, maximise: bool = False, lines: list[str] = MEGATRON, gpu: str | None = "mi300x",
+                            world: int = 8) -> None:
+    """The run panel fed a Megatron-LM log excerpt, as a run would feed it."""
     await goto(pilot, "launch")
     wiz = wizard(pilot)
     panel = wiz.launch_pane.run_panel
     panel.display = True
-    panel.reset(RunMetrics(gpu=gpu_kind("mi300x"), world=8))
+    panel.reset(RunMetrics(gpu=gpu_kind(gpu) if gpu else None, world=world))
     panel.set_status("running", "run: primus-cli direct …", ["log: output/primus-tui-logs/llama3.1_8B.log"])
-    half = len(MEGATRON) // 2
-    panel.ingest(MEGATRON[:half])
-    panel.ingest(MEGATRON[half:])
+    half = len(lines) // 2
+    panel.ingest(lines[:half])
+    panel.ingest(lines[half:])
     panel.drain(limit=None)
     panel.plots.redraw()
     await pilot.pause()
@@ -55,6 +59,22 @@ async def test_real_megatron_log_fills_headline_plots_and_log(make, tree):
         assert "tok/s/GPU x 8" in text and "MFU" in text and "skipped 1  NaN 1" in text
         assert len(panel.metrics.loss) == 19  # iteration 13 logged no loss (NaN)
         assert str(panel.query_one("#run-iter").render()).startswith("iteration 20/20")
+
+
+async def test_a_recorded_log_of_another_megatron_fills_the_view(make, tree):
+    """A log recorded by someone else's Megatron-LM r0.10 run (8 x RTX 4090, TP 1 PP 4): leading
+    spaces, r0.10's `throughput per GPU` field, and memory lines of several ranks printed into one."""
+    app = make(state=tinyllama_state(tree))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await show_megatron_log(pilot, lines=RECORDED, gpu=None, world=8)
+        panel = wizard(pilot).launch_pane.run_panel
+        head = panel.metrics.headline()
+        assert (head.iteration, head.train_iters) == (10, 5000)
+        assert panel.metrics.last.tflops_per_gpu == 117.6 and panel.metrics.last.lm_loss == 9.947481
+        assert head.memory.max_allocated_mb == 15754.88818359375  # rank 0's line, the last one printed
+        assert len(panel.metrics.loss) == 10 and head.skipped == 0 and head.nan == 0
+        assert str(panel.query_one("#run-iter").render()).startswith("iteration 10/5000")
+        assert RECORDED[-1].strip() in "".join(panel.log.lines)
 
 
 def head_ms(panel) -> float:
