@@ -1,13 +1,21 @@
 """Pure parallel-layout and memory planner: which TP/PP/CP/EP/... layout fits, and which is fastest.
 
 No torch, megatron or textual. Entry points: `search`, `plan_from_values`, `fits_this_machine`.
+The names below load their module when first used (PEP 562): the answers schema needs only the
+GPU table, and importing the whole planner (and `primus_tui.hf` with it) cost the app's first
+frame ~70 ms.
 """
 
-from primus_tui.plan.gpus import GPUS, gpu_kind
-from primus_tui.plan.layout import Batch, Cluster, Layout
-from primus_tui.plan.rules import RULES
-from primus_tui.plan.search import Plan, Search, fits_this_machine, plan_from_values, search
-from primus_tui.plan.shape import ModelShape, model_shape
+import importlib
 
-__all__ = ["GPUS", "RULES", "Batch", "Cluster", "Layout", "ModelShape", "Plan", "Search", "fits_this_machine",
-           "gpu_kind", "model_shape", "plan_from_values", "search"]
+_EXPORTS = {"GPUS": "gpus", "gpu_kind": "gpus", "Batch": "layout", "Cluster": "layout", "Layout": "layout",
+            "RULES": "rules", "Plan": "search", "Search": "search", "fits_this_machine": "search",
+            "plan_from_values": "search", "search": "search", "ModelShape": "shape", "model_shape": "shape"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'primus_tui.plan' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"primus_tui.plan.{_EXPORTS[name]}"), name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from primus_tui.config import ConfigTree
-from primus_tui.hf.render import GENERATOR
+from primus_tui.generator import GENERATOR
 
 SUFFIX = "_hf"
 
