@@ -8,20 +8,19 @@ experiment trains. `convert` itself builds in a temp folder and renames it into 
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from primus_tui.weights import sidecar
+from primus_tui.weights.folders import TRACKER
 from primus_tui.wizard import derive
 
 if TYPE_CHECKING:
     from primus_tui.launch.runner import GroupRun
     from primus_tui.wizard.state import WizardState
 
-TRACKER = "latest_checkpointed_iteration.txt"  # Megatron's
-MANIFEST = Path("primus_tui") / "manifest.json"  # convert's sidecar (weights.sidecar)
 BYTES_PER_PARAM = 2  # bf16, what convert writes by default
 
 
@@ -58,19 +57,19 @@ def planned_checkpoint(state: "WizardState", model_yaml: str) -> PlannedCheckpoi
     size = count.total * BYTES_PER_PARAM if count is not None else None
     if not path.exists() or (path.is_dir() and not any(path.iterdir())):
         return PlannedCheckpoint(rel, path, "convert", size)
-    manifest = _manifest(path)
-    if manifest is not None and manifest.get("model_yaml") == model_yaml:
+    if _model_yaml_of(path) == model_yaml:
         return PlannedCheckpoint(rel, path, "reuse", size, "converted for this model YAML already")
     why = "a checkpoint of another model" if (path / TRACKER).is_file() else "a folder that is no checkpoint of ours"
     return PlannedCheckpoint(rel, path, "replace", size, f"holds {why}")
 
 
-def _manifest(path: Path) -> dict | None:
+def _model_yaml_of(path: Path) -> str | None:
+    """The model YAML a checkpoint of ours was converted from (its sidecar's manifest)."""
+    found = sidecar.find(path)
     try:
-        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return sidecar.read(found)[0].model_yaml if found is not None else None
+    except (OSError, ValueError, TypeError):  # unreadable or not our manifest: not reusable
         return None
-    return data if isinstance(data, dict) else None
 
 
 def convert_command(state: "WizardState", planned: PlannedCheckpoint) -> list[str]:
@@ -79,8 +78,9 @@ def convert_command(state: "WizardState", planned: PlannedCheckpoint) -> list[st
     a = state.answers
     argv = [sys.executable, "-m", "primus_tui", "convert", str(a.model.ref), "--name", str(state.name),
             "--out", str(planned.path), "--primus-root", str(state.root)]
-    if a.model.repo and (a.model.commit or a.model.revision or getattr(state.hf, "commit_sha", None)):
-        argv += ["--revision", a.model.commit or getattr(state.hf, "commit_sha", None) or a.model.revision]
+    revision = a.model.commit or getattr(state.hf, "commit_sha", None) or a.model.revision  # what was mapped
+    if a.model.repo and revision:
+        argv += ["--revision", revision]
     for key in a.accept_divergences:
         argv += ["--accept-divergence", key]
     if planned.action == "replace":
