@@ -33,7 +33,7 @@ from primus_tui.wizard.fsio import write_files_atomic
 from primus_tui.wizard.problems import Problem
 from primus_tui.wizard.state import WizardState
 from primus_tui.wizard.verdict import assess, resolution_problems
-from primus_tui.wizard.weights import conversion_run
+from primus_tui.wizard.weights import CHILD_ERROR, conversion_failed, conversion_run
 from primus_tui.wizard.writeflow import pending_note, recover_state, write_then_verify
 
 
@@ -334,17 +334,17 @@ def _convert(state: WizardState, checkpoint, report: Report, err: IO[str]) -> No
     from primus_tui.launch.runner import run_foreground
 
     def on_lines(lines: list[str]) -> None:
-        err.write("\n".join(lines) + "\n")
-        err.flush()
+        shown = [line for line in lines if not line.startswith(CHILD_ERROR)]  # said once, by conversion_failed
+        if shown:
+            err.write("\n".join(shown) + "\n")
+            err.flush()
 
     result = run_foreground(conversion_run(state, checkpoint, on_lines))
     if result.ok:
         report.checkpoint["converted"] = True
         return
     code = result.exit_code if result.cancelled else EXIT_LAUNCH_FAILED
-    _error(report, err, f"converting the HF weights into {checkpoint.rel} {result.summary}"
-                        + (f": {result.tail[-1]}" if result.tail and not result.cancelled else ""), code,
-           "experiment.init")
+    _error(report, err, conversion_failed(checkpoint, result), code, "experiment.init")
 
 
 def _launch(command: list[str], cwd: Path, sink: IO[str], extra_env: dict[str, str]):

@@ -18,9 +18,11 @@ from primus_tui.weights.folders import TRACKER
 from primus_tui.wizard import derive
 
 if TYPE_CHECKING:
+    from primus_tui.launch.result import RunResult
     from primus_tui.launch.runner import GroupRun
     from primus_tui.wizard.state import WizardState
 
+CHILD_ERROR = "primus-tui: error: "  # how the convert child says why it failed (repeated by conversion_failed)
 BYTES_PER_PARAM = 2  # bf16, what convert writes by default
 
 
@@ -86,6 +88,12 @@ def convert_command(state: "WizardState", planned: PlannedCheckpoint) -> list[st
     if planned.action == "replace":
         argv.append("--force")
     return argv
+
+
+def conversion_failed(planned: PlannedCheckpoint, result: "RunResult") -> str:
+    """One line for a conversion that did not finish: how it ended and, unless cancelled, its last line."""
+    last = f": {result.tail[-1].removeprefix(CHILD_ERROR)}" if result.tail and not result.cancelled else ""
+    return f"converting the HF weights into {planned.rel} {result.summary}{last}"
 
 
 def conversion_run(state: "WizardState", planned: PlannedCheckpoint, on_lines=None) -> "GroupRun":

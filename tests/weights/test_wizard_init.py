@@ -75,3 +75,15 @@ def test_init_from_hf_converts_loads_and_trains(tmp_path: Path, primus_tree_copy
     code, _, err = wh.cli("--answers", str(tmp_path / "other.yaml"))
     assert code == 4 and "checkpoints/tiny_cpt: holds a checkpoint of another model; pass --force" in err
     assert sorted(p.name for p in (root / "primus/configs/models/megatron").iterdir()) == before  # nothing written
+
+
+def test_a_failed_conversion_is_one_line_and_leaves_no_folder(tmp_path: Path, primus_tree_copy: Path) -> None:
+    root, hf = primus_tree_copy, tmp_path / "hf"
+    wh.fh.tiny_hf_model(transformers.LlamaConfig(**TINY), hf)
+    (hf / "model.safetensors").unlink()  # a config without weights
+    code, _, err = wh.cli("--answers", str(answers(tmp_path, root, hf)))
+    assert code == 3
+    errors = [line for line in err.splitlines() if line.startswith("primus-tui: error: ")]
+    assert len(errors) == 1 and errors[0].startswith(
+        "primus-tui: error: converting the HF weights into checkpoints/tiny_cpt failed, exit 2: "), err
+    assert not (root / "checkpoints").exists() or not any((root / "checkpoints").iterdir())

@@ -97,7 +97,7 @@ class WriteAndLaunch:
         the same core call as headless), its progress in the status line."""
         import asyncio
 
-        from primus_tui.wizard.weights import conversion_run
+        from primus_tui.wizard.weights import conversion_failed, conversion_run
 
         if checkpoint is None or checkpoint.action == "reuse":
             return True
@@ -112,8 +112,8 @@ class WriteAndLaunch:
             pane.set_message(f"Files written; HF weights converted into {checkpoint.rel}/ (the experiment loads them).",
                              "success")
         else:
-            last = f": {result.tail[-1]}" if result.tail and not result.cancelled else ""
-            pane.set_message(f"Converting the HF weights {result.summary}{last}", "error")
+            line = conversion_failed(checkpoint, result)
+            pane.set_message(line[:1].upper() + line[1:], "error")
         self._schedule_view()
         return result.ok
 
