@@ -39,28 +39,19 @@ Validation of single values for form fields: `primus_tui.hf.FIELD_VALIDATORS` an
 `schema.type_problem`; cross-field checks run in `problems()`.
 """
 
-from primus_tui.wizard.answersfile import load_answers_file, render_answers
-from primus_tui.wizard.checklist import ChecklistItem
-from primus_tui.wizard.errors import LaunchFailed, WizardError, WriteFailed, WriteRefused
-from primus_tui.wizard.plan import Plan, PlannedFile, execute
-from primus_tui.wizard.problems import Problem
-from primus_tui.wizard.schema import Answers, parse_answers
-from primus_tui.wizard.state import RunOutcome, WizardState
+import importlib
 
-__all__ = [
-    "Answers",
-    "ChecklistItem",
-    "LaunchFailed",
-    "Plan",
-    "PlannedFile",
-    "Problem",
-    "RunOutcome",
-    "WizardError",
-    "WizardState",
-    "WriteFailed",
-    "WriteRefused",
-    "execute",
-    "load_answers_file",
-    "parse_answers",
-    "render_answers",
-]
+# PEP 562: a name loads its module when first used, so `primus_tui.wizard.problems` (what the app's
+# first screen needs) does not pull the whole core (config engine, registry, YAML) before the first frame.
+_EXPORTS = {"load_answers_file": "answersfile", "render_answers": "answersfile", "ChecklistItem": "checklist",
+            "LaunchFailed": "errors", "WizardError": "errors", "WriteFailed": "errors", "WriteRefused": "errors",
+            "Plan": "plan", "PlannedFile": "plan", "execute": "plan", "Problem": "problems",
+            "Answers": "schema", "parse_answers": "schema", "RunOutcome": "state", "WizardState": "state"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'primus_tui.wizard' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"primus_tui.wizard.{_EXPORTS[name]}"), name)
