@@ -208,3 +208,34 @@ async def test_initial_weights_from_hf_is_one_tick(make, tree):
         await settle(pilot)
         assert app.screen.state.answers.experiment.init.source == "random"
         assert "load:" not in app.screen.state.experiment_yaml()
+
+
+
+async def test_a_tick_box_fill_is_not_a_change():
+    """Showing the state's value in a tick box (start-up, undo, answers file) posts no `Changed`:
+    only the user's toggles reach the step as edits, so a fill never races a toggle."""
+    from textual.widgets import Checkbox
+
+    from primus_tui.tui.widgets.tickbox import TickBox
+
+    class One(App):
+        changes: list[bool] = []
+
+        def compose(self) -> ComposeResult:
+            yield TickBox("box")
+
+        def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+            self.changes.append(event.value)
+
+    app = One()
+    async with app.run_test() as pilot:
+        box = app.query_one(TickBox)
+        box.fill(True)
+        box.fill(False)
+        box.fill(True)
+        await pilot.pause()
+        assert app.changes == [] and box.value is True
+        box.focus()
+        await pilot.press("space")
+        await pilot.pause()
+        assert app.changes == [False]

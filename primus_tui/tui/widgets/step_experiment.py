@@ -116,7 +116,7 @@ class ExperimentStep(StepPane):
             text = self._text_of(state, row.key)
             self._known[row.key] = text
             row.set_value(text)
-        self.query_one("#exp-init-hf", Checkbox).value = state.answers.experiment.init.source == "hf"
+        self.query_one("#exp-init-hf", TickBox).fill(state.answers.experiment.init.source == "hf")
 
     def _text_of(self, state: Any, path: str) -> str:
         a = state.answers
@@ -168,12 +168,7 @@ class ExperimentStep(StepPane):
         if event.checkbox.id == "exp-init-hf":
             event.stop()
             source = "hf" if event.value else "random"
-            if source != self.state_source():
-                self.edit("experiment.init.from", lambda s: s.with_init(source=source))
-
-    def state_source(self) -> str | None:
-        state = getattr(self.screen, "state", None)
-        return state.answers.experiment.init.source if state is not None else None
+            self.edit("experiment.init.from", lambda s: s.with_init(source=source))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         row = FieldRow.take_change(event)

@@ -66,8 +66,8 @@ class LaunchStep(StepPane):
 
     def fill(self, state: Any) -> None:
         launch = state.answers.launch
-        self.query_one("#launch-dry-run", Checkbox).value = launch.mode == "dry-run"
-        self.query_one("#launch-single", Checkbox).value = bool(launch.single)
+        self.query_one("#launch-dry-run", TickBox).fill(launch.mode == "dry-run")
+        self.query_one("#launch-single", TickBox).fill(bool(launch.single))
 
     @property
     def dry_run(self) -> bool:

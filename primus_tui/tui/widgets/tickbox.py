@@ -19,3 +19,8 @@ class TickBox(Checkbox):
     def _button(self) -> Content:
         style = self.get_visual_style("toggle--button")
         return Content.assemble("[", (self.TICKED if self.value else self.UNTICKED, style), "]")
+
+    def fill(self, value: bool) -> None:
+        """Show a value from the state without a `Changed`: only the user's toggles are edits."""
+        with self.prevent(Checkbox.Changed):
+            self.value = value
