@@ -6,7 +6,10 @@ data-parallel group with the distributed optimizer (18 or 6 + 12/DP bytes per pa
 that function, routed experts shard over ETP x EP and their optimizer over expert-DP.
 
 Activations follow Korthikanti et al. (arXiv 2205.05198, Table 2) per layer with s = seq/CP:
-  none      s*b*h*(34 + 5*a*s/h) / TP with SP;  s*b*h*(10 + 24/TP + 5*a*s/(h*TP)) without
+  none      s*b*h*(18 + 4*f/h + 5*a*s/h) / TP with SP;  s*b*h*(10 + 24/TP + 5*a*s/(h*TP)) without;
+            the 5*a*s/h term (softmax scores, dropout mask and output) only where the core attention
+            stores them (`ModelShape.unfused_attention`): flash / fused attention, Primus's and
+            Megatron's default, keeps none, so there "none" needs what "selective" needs
   selective s*b*h*(18 + 4*f/h) / TP with SP (Megatron's generalisation of 34 to MLP width f);
             s*b*h*(10 + 24/TP) without SP
   full      2*s*b*h (the layer input, /TP with SP) per layer, plus one layer recomputed in full
@@ -72,12 +75,10 @@ def layer_activation(shape: ModelShape, layout: Layout, seq: int) -> float:
     """Bytes one transformer layer keeps for one micro-batch (see the module docstring)."""
     s, b, h, t = seq / layout.cp, layout.mbs, shape.hidden, layout.tp
     sbh = s * b * h
-    attention = 5 * shape.heads * s / h
     if layout.recompute == "full":
         return 2 * sbh / (t if layout.sp else 1)
-    if layout.recompute == "selective":
-        return sbh * (18 + 4 * shape.mlp_width() / h) / t if layout.sp else sbh * (10 + 24 / t)
-    return sbh * (34 + attention) / t if layout.sp else sbh * (10 + (24 + attention) / t)
+    scores = 5 * shape.heads * s / h if layout.recompute == "none" and shape.unfused_attention else 0
+    return sbh * (18 + 4 * shape.mlp_width() / h + scores) / t if layout.sp else sbh * (10 + (24 + scores) / t)
 
 
 def activation_memory(shape: ModelShape, layout: Layout, batch: Batch) -> float:

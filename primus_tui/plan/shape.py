@@ -37,6 +37,9 @@ class ModelShape:
     shared_ffn: int
     moe_layers: int
     mla: dict[str, int] | None  # q_lora_rank, kv_lora_rank, qk_head_dim, qk_pos_emb_head_dim, v_head_dim
+    # The core attention keeps its s x s scores for the backward pass (`stores_attention_scores`):
+    # flash / fused attention (Transformer Engine, the default) recomputes them instead.
+    unfused_attention: bool = False
 
     @property
     def dense_layers(self) -> int:
@@ -137,4 +140,18 @@ def model_shape(args: Mapping[str, Any], vocab_size: int | None = None) -> Model
         shared_ffn=_int(args, "moe_shared_expert_intermediate_size", 0) if experts else 0,
         moe_layers=moe_layers,
         mla=mla,
+        unfused_attention=stores_attention_scores(args),
     )
+
+
+def stores_attention_scores(args: Mapping[str, Any]) -> bool:
+    """Whether Megatron's core attention keeps the softmax scores (5 a s^2 b bytes per layer).
+
+    The local spec (`transformer_impl: local`, which `attention_backend: local` requires) builds
+    Megatron's own `DotProductAttention` (QK^T, softmax, dropout in PyTorch: stored); Transformer
+    Engine's `TEDotProductAttention` with `attention_backend: unfused` does the same. TE with
+    `flash`, `fused` or `auto` (Megatron's defaults: transformer_engine, auto) stores only the
+    softmax statistics, which is why selective recompute saves nothing on top of it.
+    """
+    backend = str(args.get("attention_backend") or "auto").removeprefix("AttnBackend.")
+    return args.get("transformer_impl", "transformer_engine") == "local" or backend in ("unfused", "local")

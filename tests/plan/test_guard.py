@@ -52,10 +52,10 @@ def test_model_too_big_for_any_change_says_so() -> None:
 
 
 def test_shorter_sequence_is_offered_when_no_layout_knob_is_enough() -> None:
-    a = args(TINY_CPU, "seq_length=65536", "max_position_embeddings=65536", "micro_batch_size=8",
+    a = args(TINY_CPU, "seq_length=262144", "max_position_embeddings=262144", "micro_batch_size=8",
              "global_batch_size=8")
     v = check(a, available=1.5 * GIB)
-    assert v.blocks and v.change and v.change["seq_length"] < 65536, v.message
+    assert v.blocks and v.change and v.change["seq_length"] < 262144, v.message
     assert check({**a, **v.change}, available=1.5 * GIB).fits
 
 

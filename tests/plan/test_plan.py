@@ -142,6 +142,23 @@ def test_memory_matches_megatron_theoretical(model: str, index: int) -> None:
         assert math.isclose(ours_a, theirs_a, rel_tol=0.05), (ours_a / theirs_a)
 
 
+@pytest.mark.parametrize("setting, stores", [({}, False), ({"attention_backend": "flash"}, False),
+                                              ({"attention_backend": "fused"}, False),
+                                              ({"attention_backend": "unfused"}, True),
+                                              ({"transformer_impl": "local"}, True),
+                                              ({"transformer_impl": "local", "attention_backend": "local"}, True)])
+def test_attention_scores_count_only_where_the_core_attention_stores_them(setting: dict, stores: bool) -> None:
+    """No recompute keeps the 5as/h softmax scores only with Megatron's unfused core attention
+    (local spec, or TE's unfused backend); flash / fused attention needs what selective recompute needs."""
+    shape = model_shape(hf_args(LLAMA8, **setting))
+    assert shape.unfused_attention is stores
+    batch = Batch(8192, 64)
+    none, selective = (activation_memory(shape, Layout(tp=4, dp=2, sp=True, recompute=rc), batch)
+                       for rc in ("none", "selective"))
+    scores = 5 * shape.heads * 8192 / shape.hidden  # per s*b*h, against 18 + 4f/h = 32 for Llama-3.1-8B
+    assert (none / selective > 1 + scores / 40) if stores else math.isclose(none, selective)
+
+
 def test_llama70b_on_two_mi300x_nodes(exp70: Path, capsys) -> None:
     assert main(["plan", str(exp70), "--nodes", "2", "--gpus-per-node", "8", "--gpu", "mi300x", "--json",
                  "--top", "3"]) == 0
@@ -150,7 +167,9 @@ def test_llama70b_on_two_mi300x_nodes(exp70: Path, capsys) -> None:
     assert best["fits"] and best["memory_bytes"]["total"] <= 192 * 2**30
     layout = best["layout"]
     assert (layout["tp"], layout["pp"], layout["vpp"], layout["cp"]) == (2, 4, 5, 2)
-    assert layout["sp"] and layout["recompute"] == "selective" and layout["distopt"]
+    # Primus's presets run Transformer Engine with attention_backend auto (flash / fused attention):
+    # the scores are never stored, so selective recompute would only add the attention core's FLOPs.
+    assert layout["sp"] and layout["recompute"] == "none" and layout["distopt"]
     assert data["batch"] == {"seq_length": 8192, "global_batch_size": 128}
 
 
