@@ -47,6 +47,13 @@ class StateView:
     def warnings(self) -> list:
         return [p for p in self.problems if p.severity != "error"]
 
+    @property
+    def write_blocked(self) -> str:
+        """Why the wizard's files cannot be planned (the file plan's line), or "" when they can."""
+        if self.plan is not None or not self.errors:
+            return ""
+        return f"The wizard's files cannot be written yet: {len(self.errors)} problem(s): {self.errors[0]}"
+
     def problems_for(self, step: str) -> list:
         return [p for p in self.problems if step_of(p.path) == step]
 

@@ -239,3 +239,16 @@ async def test_a_tick_box_fill_is_not_a_change():
         await pilot.press("space")
         await pilot.pause()
         assert app.changes == [False]
+
+
+def test_the_file_plan_says_whose_files_are_blocked():
+    """With an opened experiment on screen, "Blocked by 1 problem(s)" read as if the launch were
+    blocked: the line names the wizard's own files."""
+    from primus_tui.tui.view import StateView
+    from primus_tui.wizard.problems import Problem
+
+    view = StateView(problems=[Problem("model", "no model chosen"), Problem("name", "a warning", "warning")])
+    assert view.write_blocked.startswith("The wizard's files cannot be written yet: 1 problem(s): ")
+    assert "no model chosen" in view.write_blocked
+    view.plan = object()
+    assert view.write_blocked == ""

@@ -77,9 +77,7 @@ class LaunchStep(StepPane):
 
     def show(self, state: Any, view: Any) -> None:
         self._last = (state, view)
-        blocked = ""
-        if view is not None and view.plan is None and view.errors:
-            blocked = f"Blocked by {len(view.errors)} problem(s): {view.errors[0]}"
+        blocked = view.write_blocked if view is not None else ""
         self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked,
                                                  view.checkpoint if view else None)
         if self._shown_command is None and state.tree is not None and state.experiment_rel is not None:
