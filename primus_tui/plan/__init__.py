@@ -6,16 +6,10 @@ GPU table, and importing the whole planner (and `primus_tui.hf` with it) cost th
 frame ~70 ms.
 """
 
-import importlib
+from primus_tui.lazy import lazy_exports
 
 _EXPORTS = {"GPUS": "gpus", "gpu_kind": "gpus", "Batch": "layout", "Cluster": "layout", "Layout": "layout",
             "RULES": "rules", "Plan": "search", "Search": "search", "fits_this_machine": "search",
             "plan_from_values": "search", "search": "search", "ModelShape": "shape", "model_shape": "shape"}
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'primus_tui.plan' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"primus_tui.plan.{_EXPORTS[name]}"), name)
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -39,7 +39,7 @@ Validation of single values for form fields: `primus_tui.hf.FIELD_VALIDATORS` an
 `schema.type_problem`; cross-field checks run in `problems()`.
 """
 
-import importlib
+from primus_tui.lazy import lazy_exports
 
 # PEP 562: a name loads its module when first used, so `primus_tui.wizard.problems` (what the app's
 # first screen needs) does not pull the whole core (config engine, registry, YAML) before the first frame.
@@ -48,10 +48,4 @@ _EXPORTS = {"load_answers_file": "answersfile", "render_answers": "answersfile",
             "Plan": "plan", "PlannedFile": "plan", "execute": "plan", "Problem": "problems",
             "Answers": "schema", "parse_answers": "schema", "RunOutcome": "state", "WizardState": "state"}
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'primus_tui.wizard' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"primus_tui.wizard.{_EXPORTS[name]}"), name)
+__all__, __getattr__ = lazy_exports(__name__, _EXPORTS)
