@@ -17,23 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-FIRST_FRAME = r"""
-import sys
-from primus_tui.tui.app import make_app
-app = make_app()
-display = app._display
-def first_frame(screen, update):
-    # The wizard's first full-screen update, rendered to terminal bytes: what a user first sees.
-    if update is not None and type(screen).__name__ == "WizardScreen" and not getattr(app, "_seen", False):
-        app._seen = True
-        update.render_segments(app.console)
-        heavy = sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'megatron', 'huggingface_hub'})
-        print('FRAME', ','.join(heavy) or '-', flush=True)
-        app.exit()
-    return display(screen, update)
-app._display = first_frame
-app.run(headless=True, size=(100, 30))
-"""
+PROBE = ROOT / "benchmarks" / "first_frame_probe.py"  # the wizard, to its first rendered update
+HEAVY = {"torch", "megatron", "huggingface_hub"}
 
 # The floor on this machine: a Textual app holding one Static, measured the same way.
 FLOOR = r"""
@@ -49,7 +34,7 @@ def first_frame(screen, update):
     if update is not None and not getattr(app, "_seen", False):
         app._seen = True
         update.render_segments(app.console)
-        print('FRAME -', flush=True)
+        print('FRAME', ' '.join(sys.modules), flush=True)
         app.exit()
     return display(screen, update)
 app._display = first_frame
@@ -63,19 +48,19 @@ def report(name: str, value: float, unit: str, target: str, ok: bool) -> None:
     print(f"{name}: {shown} {unit} ({target}) {'OK' if ok else 'SLOW'}", flush=True)
 
 
-def _spawn_to_frame(code: str, runs: int, env: dict | None = None) -> tuple[float, str]:
+def _spawn_to_frame(argv: list[str], runs: int, env: dict | None = None) -> tuple[float, str]:
     walls = []
     heavy = "-"
     for _ in range(runs):
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
         assert proc.stdout is not None
         line = proc.stdout.readline()
         walls.append(time.perf_counter() - start)
         proc.wait()
         if not line.startswith("FRAME"):
             raise SystemExit(f"first-frame child failed: {line!r}")
-        heavy = line.split()[1]
+        heavy = ",".join(sorted({m.split(".")[0] for m in line.split()[1:]} & HEAVY)) or "-"
     return statistics.median(walls), heavy
 
 
@@ -89,7 +74,7 @@ def first_frame() -> None:
     compiled = Path(importlib.util.cache_from_source(str(app_source)))
     precompiled = compiled.exists() and compiled.stat().st_mtime >= app_source.stat().st_mtime  # `make compile`
     nocache = "PYTHONDONTWRITEBYTECODE" in os.environ and not precompiled
-    value, heavy = _spawn_to_frame(FIRST_FRAME, 9)
+    value, heavy = _spawn_to_frame([str(PROBE)], 9)
     where = " (no bytecode cache: PYTHONDONTWRITEBYTECODE is set)" if nocache else ""
     report(f"first frame (spawn -> wizard drawn, headless 100x30, median of 9){where}", value, "s", "target < 0.3 s", value < 0.3)
     print(f"heavy modules imported by the app process: {heavy}")
@@ -99,10 +84,10 @@ def first_frame() -> None:
         with tempfile.TemporaryDirectory() as cache:
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             env["PYTHONPYCACHEPREFIX"] = cache
-            _spawn_to_frame(FIRST_FRAME, 1, env)
-            cached, _ = _spawn_to_frame(FIRST_FRAME, 9, env)
+            _spawn_to_frame([str(PROBE)], 1, env)
+            cached, _ = _spawn_to_frame([str(PROBE)], 9, env)
         report("first frame, bytecode cached (as installed)", cached, "s", "target < 0.3 s", cached < 0.3)
-    floor, _ = _spawn_to_frame(FLOOR, 5)
+    floor, _ = _spawn_to_frame(["-c", FLOOR], 5)
     print(f"floor: a one-Static Textual app, same measure: {floor:.3f} s (textual's import is most of it)")
 
 

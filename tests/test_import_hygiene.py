@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,20 +47,7 @@ def test_convert_refuses_an_existing_checkpoint_without_importing_torch(tmp_path
     assert "already holds a checkpoint; pass --force to replace it" in out.stderr
 
 
-FIRST_FRAME_MODULES = r"""
-import sys
-from primus_tui.tui.app import make_app
-app = make_app()
-display = app._display
-def first_frame(screen, update):
-    if update is not None and type(screen).__name__ == "WizardScreen" and not getattr(app, "_seen", False):
-        app._seen = True
-        print(" ".join(sys.modules), flush=True)
-        app.exit()
-    return display(screen, update)
-app._display = first_frame
-app.run(headless=True, size=(100, 30))
-"""
+PROBE = Path(__file__).resolve().parents[1] / "benchmarks" / "first_frame_probe.py"
 
 # What the wizard's first screen must not wait for: the core and the plots load right after it
 # (benchmarks/bench_tui.py measures the time; this pins the cause of the last regression).
@@ -68,8 +56,9 @@ LOADED_AFTER_FIRST_FRAME = ("yaml", "primus_tui.config", "primus_tui.wizard.stat
 
 
 def test_the_first_frame_does_not_wait_for_the_core_or_the_plots(tmp_path) -> None:
-    out = subprocess.run([sys.executable, "-c", FIRST_FRAME_MODULES], capture_output=True, text=True,
-                         check=True, cwd=tmp_path, timeout=120)
-    loaded = set(out.stdout.split())
+    out = subprocess.run([sys.executable, str(PROBE)], capture_output=True, text=True, check=True, cwd=tmp_path,
+                         timeout=120)
+    assert out.stdout.startswith("FRAME ")
+    loaded = set(out.stdout.split()[1:])
     assert "primus_tui.tui.screens.wizard" in loaded  # the frame was the wizard's
     assert not loaded & set(LOADED_AFTER_FIRST_FRAME)

@@ -27,6 +27,13 @@ class FilePlanView(Vertical):
         yield Static("", id="plan-lines")
         yield CodeView(language="diff", id="plan-diff")
 
+    def show_view(self, view: Any) -> None:
+        """The plan of a `StateView` (None: no view computed yet)."""
+        if view is None:
+            self.show_plan(None)
+        else:
+            self.show_plan(view.plan, view.plan_error, view.write_blocked, view.checkpoint)
+
     def show_plan(self, plan: Any, error: str = "", blocked: str = "", checkpoint: Any = None) -> None:
         lines = self.query_one("#plan-lines", Static)
         diff = self.query_one("#plan-diff", CodeView)

@@ -157,9 +157,7 @@ class ExperimentStep(StepPane):
                            + "  (remove one: key= in add override)", "$text-muted")
             if extra else ""
         )
-        blocked = view.write_blocked if view is not None else ""
-        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked,
-                                                 view.checkpoint if view else None)
+        self.query_one(FilePlanView).show_view(view)
 
     # -- form -> state -------------------------------------------------------------------------
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:

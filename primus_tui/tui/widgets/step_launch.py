@@ -77,9 +77,7 @@ class LaunchStep(StepPane):
 
     def show(self, state: Any, view: Any) -> None:
         self._last = (state, view)
-        blocked = view.write_blocked if view is not None else ""
-        self.query_one(FilePlanView).show_plan(view.plan if view else None, view.plan_error if view else "", blocked,
-                                                 view.checkpoint if view else None)
+        self.query_one(FilePlanView).show_view(view)
         if self._shown_command is None and state.tree is not None and state.experiment_rel is not None:
             self._show_argv(state.command_for("dry-run" if self.dry_run else "run"), state.root)
 
